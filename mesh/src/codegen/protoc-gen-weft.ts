@@ -1,0 +1,4 @@
+import { runNodeJs } from "@bufbuild/protoplugin";
+import { weftPlugin } from "./plugin.ts";
+
+runNodeJs(weftPlugin);

@@ -1,0 +1,75 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { Metadata, ServiceDefinition } from "@grpc/grpc-js";
+
+/**
+ * A service as generated code hands it to the runtime: its protobuf descriptor, its grpc-js
+ * definition, and (as phantom types) the handler and client interfaces generated for it.
+ */
+export interface ServiceBinding<Handlers, Client> {
+  readonly desc: DescService;
+  readonly definition: ServiceDefinition;
+  /** Never set: carries the generated interfaces so `implement` and `createClient` are typed. */
+  readonly types?: { handlers: Handlers; client: Client };
+}
+
+/** Which RPC a call is: what interceptors, policies and metrics key on. */
+export interface MethodInfo {
+  /** The gRPC path, `/pkg.Service/Method`: what Istio AuthorizationPolicies match. */
+  readonly path: string;
+  /** The fully qualified service name, `pkg.Service`. */
+  readonly service: string;
+  /** The method name as written in the proto, `Method`. */
+  readonly name: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+/** What a handler knows about the call it serves, besides the request. */
+export interface CallContext {
+  readonly method: MethodInfo;
+  /** Aborted when the caller cancels, the deadline passes or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** When the caller stops waiting; undefined when the caller set no deadline. */
+  readonly deadline: Date | undefined;
+  /** The request headers. */
+  readonly metadata: Metadata;
+  /** The transport address of the peer (`ipv4:127.0.0.1:50123`). */
+  readonly peerAddress: string;
+  /**
+   * The verified workload identity of the peer (`cluster.local/ns/shop/sa/orders`), when the
+   * transport authenticated one; undefined on an unauthenticated connection.
+   */
+  readonly principal: string | undefined;
+  /** Trailers to send with the response. */
+  readonly responseTrailers: Metadata;
+}
+
+/** Per-call options of a generated client method. */
+export interface CallOptions {
+  /** Time budget for this call in ms; the transport's default applies when neither this nor deadline is set. */
+  timeoutMs?: number;
+  /** Absolute deadline; wins over timeoutMs. */
+  deadline?: Date;
+  /** Aborting it cancels the call (CANCELLED). */
+  signal?: AbortSignal;
+  /** Request headers to send. */
+  metadata?: Metadata | Record<string, string>;
+  /** Called with the response headers when they arrive. */
+  onHeader?: (headers: Metadata) => void;
+}
+
+export function methodsOf(binding: ServiceBinding<unknown, unknown>): Array<[key: string, method: MethodInfo]> {
+  return Object.entries(binding.definition).map(([key, def]) => {
+    const slash = def.path.lastIndexOf("/");
+    return [
+      key,
+      {
+        path: def.path,
+        service: def.path.slice(1, slash),
+        name: def.path.slice(slash + 1),
+        requestStream: def.requestStream,
+        responseStream: def.responseStream,
+      },
+    ];
+  });
+}
