@@ -1,4 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel as IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Metadata, ServiceDefinition } from "@grpc/grpc-js";
 
 /**
@@ -22,6 +23,10 @@ export interface MethodInfo {
   readonly name: string;
   readonly requestStream: boolean;
   readonly responseStream: boolean;
+  /** Declared free of side effects or idempotent (`option idempotency_level`): safe to retry. */
+  readonly idempotent: boolean;
+  /** The request field that carries an idempotency key, if the request has one (`idempotencyKey`). */
+  readonly idempotencyKeyField: string | undefined;
 }
 
 /** What a handler knows about the call it serves, besides the request. */
@@ -33,6 +38,8 @@ export interface CallContext {
   readonly deadline: Date | undefined;
   /** The request headers. */
   readonly metadata: Metadata;
+  /** Correlates logs across hops: the caller's `x-request-id`, or one made up for this call. */
+  readonly requestId: string;
   /** The transport address of the peer (`ipv4:127.0.0.1:50123`). */
   readonly peerAddress: string;
   /**
@@ -58,9 +65,15 @@ export interface CallOptions {
   onHeader?: (headers: Metadata) => void;
 }
 
+/** The name of the request field that, when set, makes a mutating call safe to retry. */
+const idempotencyKeyName = "idempotency_key";
+
+/** Every method of a binding with what the runtime needs to know about it, keyed as in the definition. */
 export function methodsOf(binding: ServiceBinding<unknown, unknown>): Array<[key: string, method: MethodInfo]> {
   return Object.entries(binding.definition).map(([key, def]) => {
     const slash = def.path.lastIndexOf("/");
+    const desc = binding.desc.method[key];
+    const keyField = desc?.input.fields.find((f) => f.name === idempotencyKeyName && f.fieldKind === "scalar");
     return [
       key,
       {
@@ -69,6 +82,9 @@ export function methodsOf(binding: ServiceBinding<unknown, unknown>): Array<[key
         name: def.path.slice(slash + 1),
         requestStream: def.requestStream,
         responseStream: def.responseStream,
+        idempotent:
+          desc?.idempotency === IdempotencyLevel.NO_SIDE_EFFECTS || desc?.idempotency === IdempotencyLevel.IDEMPOTENT,
+        idempotencyKeyField: keyField?.localName,
       },
     ];
   });

@@ -16,22 +16,36 @@ import { methodsOf } from "./binding.ts";
 import { Code, RpcError } from "./errors.ts";
 import { writeAll } from "./streams.ts";
 
-/** What the mesh adds to an outgoing call before it leaves: headers and a deadline. */
+/** An outgoing call as the transport's hooks see it before it leaves. */
 export interface OutgoingCall {
   readonly method: MethodInfo;
+  /** The request, for unary and server-streaming calls; undefined when the client streams. */
+  readonly request: unknown;
+  /** Headers to send; hooks add propagated ones. */
   readonly metadata: Metadata;
-  /** The deadline the call will carry; the transport may shorten it, never lengthen it. */
-  deadline: Date | undefined;
+  /** The deadline the call will carry; a hook may shorten it, never lengthen it. */
+  deadline: Date;
+}
+
+/** What a transport's `begin` hook hands back for one call. */
+export interface CallHooks {
+  /** Cancels the call when it aborts (e.g. the incoming call it serves was cancelled). */
+  readonly signal?: AbortSignal;
+  /** Called once with the call's final status code, and the error when it failed. */
+  finish?(code: Code, error: RpcError | undefined): void;
 }
 
 /** The channel generated clients call over, and the hooks the mesh plugs into it. */
 export interface ClientTransport {
-  /** The grpc-js client that owns the channel. */
-  readonly client: Client;
+  /** The grpc-js client that owns the channel a call goes over. */
+  channelFor(call: OutgoingCall): Client;
   /** Budget of a call that sets neither timeoutMs nor deadline. Default 10 s: every call has a deadline. */
   readonly defaultTimeoutMs?: number;
-  /** Adjusts every outgoing call: propagated headers, a deadline clamped to the incoming one. */
-  readonly prepare?: (call: OutgoingCall) => void;
+  /**
+   * Runs as each call starts: propagates headers and the incoming deadline, starts spans and
+   * timers. Throwing an RpcError fails the call before it is sent.
+   */
+  readonly begin?: (call: OutgoingCall) => CallHooks | undefined;
   /** Runs every unary and client-streaming call, e.g. inside a circuit breaker and bulkhead. */
   readonly guard?: <T>(method: MethodInfo, attempt: () => Promise<T>) => Promise<T>;
 }
@@ -49,8 +63,9 @@ export function createTransport(
   credentials: ChannelCredentials,
   options: CreateTransportOptions = {},
 ): ClientTransport {
+  const client = new Client(address, credentials, options.channelOptions);
   return {
-    client: new Client(address, credentials, options.channelOptions),
+    channelFor: () => client,
     defaultTimeoutMs: options.defaultTimeoutMs ?? defaultTimeoutMs,
   };
 }
@@ -86,8 +101,8 @@ class MethodCaller {
 
   readonly unary = (request: unknown, options: CallOptions = {}): Promise<unknown> =>
     this.guarded(() =>
-      this.settle(options, (metadata, callOptions, callback) =>
-        this.transport.client.makeUnaryRequest(
+      this.settle(request, options, (channel, metadata, callOptions, callback) =>
+        channel.makeUnaryRequest(
           this.definition.path,
           this.definition.requestSerialize,
           this.definition.responseDeserialize,
@@ -101,8 +116,8 @@ class MethodCaller {
 
   readonly clientStreaming = (requests: AsyncIterable<unknown>, options: CallOptions = {}): Promise<unknown> =>
     this.guarded(() =>
-      this.settle(options, (metadata, callOptions, callback) => {
-        const call = this.transport.client.makeClientStreamRequest(
+      this.settle(undefined, options, (channel, metadata, callOptions, callback) => {
+        const call = channel.makeClientStreamRequest(
           this.definition.path,
           this.definition.requestSerialize,
           this.definition.responseDeserialize,
@@ -116,8 +131,8 @@ class MethodCaller {
     );
 
   readonly serverStreaming = (request: unknown, options: CallOptions = {}): AsyncIterable<unknown> =>
-    this.stream(options, (metadata, callOptions) =>
-      this.transport.client.makeServerStreamRequest(
+    this.stream(request, options, (channel, metadata, callOptions) =>
+      channel.makeServerStreamRequest(
         this.definition.path,
         this.definition.requestSerialize,
         this.definition.responseDeserialize,
@@ -128,8 +143,8 @@ class MethodCaller {
     );
 
   readonly bidiStreaming = (requests: AsyncIterable<unknown>, options: CallOptions = {}): AsyncIterable<unknown> =>
-    this.stream(options, (metadata, callOptions) => {
-      const call = this.transport.client.makeBidiStreamRequest(
+    this.stream(undefined, options, (channel, metadata, callOptions) => {
+      const call = channel.makeBidiStreamRequest(
         this.definition.path,
         this.definition.requestSerialize,
         this.definition.responseDeserialize,
@@ -146,46 +161,57 @@ class MethodCaller {
 
   /** Runs a call that ends in one response, settling on the callback grpc-js calls once. */
   private settle(
+    request: unknown,
     options: CallOptions,
     start: (
+      channel: Client,
       metadata: Metadata,
       callOptions: GrpcCallOptions,
       callback: (error: ServiceError | null, response?: unknown) => void,
     ) => SurfaceCall,
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const { metadata, callOptions } = this.outgoing(options);
+      const outgoing = this.outgoing(request, options);
+      const hooks = this.transport.begin?.(outgoing);
       let release = () => {};
-      const call = start(metadata, callOptions, (error, response) => {
+      const channel = this.transport.channelFor(outgoing);
+      const call = start(channel, outgoing.metadata, { deadline: outgoing.deadline }, (error, response) => {
         release();
-        if (error) reject(RpcError.fromServiceError(error));
+        const failure = error ? RpcError.fromServiceError(error) : undefined;
+        hooks?.finish?.(failure?.code ?? Code.OK, failure);
+        if (failure) reject(failure);
         else resolve(response);
       });
-      release = watch(call, options);
+      release = watch(call, options, hooks?.signal);
     });
   }
 
   private async *stream(
+    request: unknown,
     options: CallOptions,
     start: (
+      channel: Client,
       metadata: Metadata,
       callOptions: GrpcCallOptions,
     ) => ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>,
   ): AsyncGenerator<unknown> {
-    const { metadata, callOptions } = this.outgoing(options);
-    const call = start(metadata, callOptions);
-    const release = watch(call, options);
-    let finished = false;
+    const outgoing = this.outgoing(request, options);
+    const hooks = this.transport.begin?.(outgoing);
+    const call = start(this.transport.channelFor(outgoing), outgoing.metadata, { deadline: outgoing.deadline });
+    const release = watch(call, options, hooks?.signal);
+    let outcome: { code: Code; error: RpcError | undefined } | undefined;
     try {
       for await (const message of call) yield message;
-      finished = true;
+      outcome = { code: Code.OK, error: undefined };
     } catch (error) {
-      finished = true;
-      throw isServiceError(error) ? RpcError.fromServiceError(error) : error;
+      const failure = isServiceError(error) ? RpcError.fromServiceError(error) : RpcError.from(error);
+      outcome = { code: failure.code, error: failure };
+      throw failure;
     } finally {
       release();
       // The consumer stopped reading early: tell the server to stop too.
-      if (!finished) call.cancel();
+      if (outcome === undefined) call.cancel();
+      hooks?.finish?.(outcome?.code ?? Code.CANCELLED, outcome?.error);
     }
   }
 
@@ -204,28 +230,29 @@ class MethodCaller {
     );
   }
 
-  private outgoing(options: CallOptions): { metadata: Metadata; callOptions: GrpcCallOptions } {
-    const metadata = toMetadata(options.metadata);
+  private outgoing(request: unknown, options: CallOptions): OutgoingCall {
     const budget = options.timeoutMs ?? this.transport.defaultTimeoutMs ?? defaultTimeoutMs;
-    const outgoing: OutgoingCall = {
+    return {
       method: this.method,
-      metadata,
+      request,
+      metadata: toMetadata(options.metadata),
       deadline: options.deadline ?? new Date(Date.now() + Math.max(0, Math.floor(budget))),
     };
-    this.transport.prepare?.(outgoing);
-    return { metadata, callOptions: outgoing.deadline ? { deadline: outgoing.deadline } : {} };
   }
 }
 
-/** Wires an AbortSignal and a header callback to a call; returns what undoes the wiring. */
-function watch(call: SurfaceCall, options: CallOptions): () => void {
+/** Wires abort signals and a header callback to a call; returns what undoes the wiring. */
+function watch(call: SurfaceCall, options: CallOptions, hookSignal: AbortSignal | undefined): () => void {
   if (options.onHeader) call.on("metadata", options.onHeader);
-  const signal = options.signal;
-  if (!signal) return () => {};
+  const signals = [options.signal, hookSignal].filter((s): s is AbortSignal => s !== undefined);
   const cancel = () => call.cancel();
-  if (signal.aborted) cancel();
-  else signal.addEventListener("abort", cancel, { once: true });
-  return () => signal.removeEventListener("abort", cancel);
+  for (const signal of signals) {
+    if (signal.aborted) cancel();
+    else signal.addEventListener("abort", cancel, { once: true });
+  }
+  return () => {
+    for (const signal of signals) signal.removeEventListener("abort", cancel);
+  };
 }
 
 function toMetadata(input: CallOptions["metadata"]): Metadata {

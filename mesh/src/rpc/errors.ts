@@ -71,6 +71,12 @@ export class RpcError extends Error {
     return this.findDetail(ErrorInfoSchema)?.reason;
   }
 
+  /** Any thrown value as an RpcError: itself if it is one, else INTERNAL with the value as cause. */
+  static from(error: unknown): RpcError {
+    if (error instanceof RpcError) return error;
+    return new RpcError(Code.INTERNAL, "internal error", { cause: error });
+  }
+
   /** Turns what a client call rejected with into an RpcError, decoding status details. */
   static fromServiceError(error: ServiceError): RpcError {
     const raw = error.metadata?.get(statusDetailsKey)[0];

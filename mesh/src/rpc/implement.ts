@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import {
   Metadata,
@@ -10,6 +11,11 @@ import {
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import type { CallContext, MethodInfo, ServiceBinding } from "./binding.ts";
+import { methodsOf } from "./binding.ts";
+import { runInCall } from "./call-store.ts";
+import { Code, RpcError } from "./errors.ts";
+import { messagesOf, writeAll } from "./streams.ts";
 
 /** Any server-side call object grpc-js hands a handler. */
 export type ServerCall =
@@ -18,17 +24,25 @@ export type ServerCall =
   | ServerWritableStream<unknown, unknown>
   | ServerDuplexStream<unknown, unknown>;
 
-import type { CallContext, MethodInfo, ServiceBinding } from "./binding.ts";
-import { methodsOf } from "./binding.ts";
-import { Code, RpcError } from "./errors.ts";
-import { messagesOf, writeAll } from "./streams.ts";
+/**
+ * Runs around every call: `next` runs the rest of the chain and the handler, and settles when
+ * the response has been produced (or rejects with what the caller will be told). Throwing an
+ * RpcError before calling `next` refuses the call.
+ */
+export type ServerInterceptor = (context: CallContext, next: () => Promise<void>) => Promise<void>;
 
 /** How the server side learns about the transport and reports failures. */
 export interface ImplementOptions {
   /** The verified identity of the peer of a call (set by the mesh from mTLS or the sidecar). */
   principalOf?: (call: ServerCall) => string | undefined;
+  /** Outermost first. */
+  interceptors?: readonly ServerInterceptor[];
+  /** Budget of a call whose caller set no deadline, so no handler runs unbounded. Default: none. */
+  defaultDeadlineMs?: number;
   /** Called for every error that is not an RpcError: the caller only sees INTERNAL. */
   onUnexpectedError?: (error: unknown, method: MethodInfo) => void;
+  /** Aborts every running handler's signal, e.g. when a shutdown's grace period runs out. */
+  shutdownSignal?: AbortSignal;
 }
 
 type UnaryHandler = (request: unknown, context: CallContext) => Promise<unknown>;
@@ -36,7 +50,8 @@ type StreamingHandler = (request: unknown, context: CallContext) => AsyncIterabl
 
 /**
  * Adapts async handlers (the interface generated for a service) to grpc-js's callback API:
- * every method kind, cancellation as an AbortSignal, errors as gRPC statuses with details.
+ * every method kind, cancellation and deadlines as an AbortSignal, interceptors around each
+ * call, errors as gRPC statuses with details.
  */
 export function implement<Handlers, Client>(
   binding: ServiceBinding<Handlers, Client>,
@@ -49,8 +64,7 @@ export function implement<Handlers, Client>(
     if (typeof handler !== "function") {
       throw new TypeError(`${method.service}: no handler for ${method.name} (expected a function named ${key})`);
     }
-    const bound = handler.bind(handlers);
-    implementation[key] = adapt(method, bound, options);
+    implementation[key] = adapt(method, handler.bind(handlers), options);
   }
   return implementation;
 }
@@ -71,9 +85,13 @@ function adapt(
       const input = method.requestStream
         ? messagesOf(call as ServerReadableStream<unknown, unknown>)
         : (call as ServerUnaryCall<unknown, unknown>).request;
-      invoke(() => run(input, context))
+      let response: unknown;
+      const execute = async () => {
+        response = await untilAborted(run(input, context), context.signal);
+      };
+      intercepted(context, options, execute)
         .then(
-          (response) => callback(null, response, context.responseTrailers),
+          () => callback(null, response, context.responseTrailers),
           (error: unknown) => callback(fail(error)),
         )
         .finally(done);
@@ -85,7 +103,8 @@ function adapt(
     const input = method.requestStream
       ? messagesOf(call as ServerDuplexStream<unknown, unknown>)
       : (call as ServerWritableStream<unknown, unknown>).request;
-    writeAll(call, run(input, context), context.signal)
+    const execute = () => untilAborted(writeAll(call, run(input, context), context.signal), context.signal);
+    intercepted(context, options, execute)
       .then(
         () => call.end(context.responseTrailers),
         (error: unknown) => {
@@ -97,9 +116,29 @@ function adapt(
   };
 }
 
-/** Runs a handler so that a synchronous throw becomes a rejection like any other failure. */
-async function invoke<T>(run: () => Promise<T>): Promise<T> {
-  return run();
+/** Runs the interceptor chain around `execute`, inside the call's async context. */
+function intercepted(context: CallContext, options: ImplementOptions, execute: () => Promise<void>): Promise<void> {
+  const interceptors = options.interceptors ?? [];
+  const step = async (index: number): Promise<void> => {
+    context.signal.throwIfAborted();
+    const interceptor = interceptors[index];
+    if (interceptor === undefined) return execute();
+    return interceptor(context, () => step(index + 1));
+  };
+  return runInCall(context, () => step(0));
+}
+
+/**
+ * Settles with the handler, or as soon as the call's signal aborts (deadline, cancellation,
+ * shutdown): a handler that ignores its signal cannot hold the caller past its deadline.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function statusOf(error: unknown, method: MethodInfo, options: ImplementOptions): Partial<StatusObject> {
@@ -109,26 +148,42 @@ function statusOf(error: unknown, method: MethodInfo, options: ImplementOptions)
   return { code: Code.INTERNAL, details: "internal error", metadata: new Metadata() };
 }
 
+/** The status code a call ends with when its handler chain settles with `error` (undefined: OK). */
+export function codeOf(error: unknown): Code {
+  if (error === undefined) return Code.OK;
+  return error instanceof RpcError ? error.code : Code.INTERNAL;
+}
+
 function contextFor(call: ServerCall, method: MethodInfo, options: ImplementOptions) {
   const controller = new AbortController();
-  const onCancelled = () => controller.abort(new RpcError(Code.CANCELLED, "call cancelled by the caller"));
+  const abort = (code: Code, message: string) => {
+    if (!controller.signal.aborted) controller.abort(new RpcError(code, message));
+  };
   // Every grpc-js call object is an EventEmitter; the union of their typings is not callable.
   const events: EventEmitter = call;
+  const onCancelled = () => abort(Code.CANCELLED, "call cancelled by the caller");
   events.once("cancelled", onCancelled);
-  const rawDeadline = call.getDeadline();
-  const deadline = toDate(rawDeadline);
+  const onShutdown = () => abort(Code.UNAVAILABLE, "server shutting down");
+  options.shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
+
+  const deadline =
+    toDate(call.getDeadline()) ??
+    (options.defaultDeadlineMs === undefined ? undefined : new Date(Date.now() + options.defaultDeadlineMs));
   let timer: NodeJS.Timeout | undefined;
   if (deadline !== undefined) {
-    const abortOnDeadline = () => controller.abort(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded"));
     const remaining = deadline.getTime() - Date.now();
-    if (remaining <= 0) abortOnDeadline();
-    else timer = setTimeout(abortOnDeadline, remaining);
+    const expire = () => abort(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+    if (remaining <= 0) expire();
+    else timer = setTimeout(expire, remaining);
   }
+  const requestId = call.metadata.get("x-request-id")[0];
   const context: CallContext = {
     method,
     signal: controller.signal,
     deadline,
     metadata: call.metadata,
+    requestId:
+      typeof requestId === "string" && requestId.length > 0 && requestId.length <= 128 ? requestId : randomUUID(),
     peerAddress: call.getPeer(),
     principal: options.principalOf?.(call),
     responseTrailers: new Metadata(),
@@ -136,6 +191,7 @@ function contextFor(call: ServerCall, method: MethodInfo, options: ImplementOpti
   const done = () => {
     clearTimeout(timer);
     events.removeListener("cancelled", onCancelled);
+    options.shutdownSignal?.removeEventListener("abort", onShutdown);
   };
   return { context, done };
 }

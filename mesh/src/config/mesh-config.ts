@@ -1,0 +1,80 @@
+import { type MtlsMode, mtlsModes } from "../identity/index.ts";
+import { type Env, integer, oneOf, readSettings, text } from "./env.ts";
+
+/** Everything the mesh runtime reads from the environment. Services add their own settings. */
+export interface MeshConfig {
+  /**
+   * mesh: this process gets a certificate from the local CA and requires client certificates;
+   * istio: plaintext inside the pod, the sidecar does mTLS and tells the peer in
+   * x-forwarded-client-cert; off: plaintext, no identity and no policy — only for explicit tests.
+   */
+  mtls: MtlsMode;
+  /** Where the local CA lives (mesh mode). */
+  dataDir: string;
+  /** The AuthorizationPolicy YAML the server enforces (mesh mode). */
+  policyDir: string;
+  trustDomain: string;
+  namespace: string;
+  /** Interface the gRPC server listens on. */
+  host: string;
+  /** gRPC port; 0 picks a free one. */
+  port: number;
+  /** Prometheus /metrics port; 0 picks a free one, -1 turns the endpoint off. */
+  metricsPort: number;
+  /** Budget of an outgoing call that sets none. */
+  clientTimeoutMs: number;
+  /** Budget the server gives an incoming call that carries no deadline. */
+  serverTimeoutMs: number;
+  /** After SIGTERM: report NOT_SERVING for this long before refusing new calls, so balancers notice. */
+  drainDelayMs: number;
+  /** After that: how long in-flight calls may take before they are cut off. */
+  shutdownGraceMs: number;
+  maxMessageBytes: number;
+  /** Attempts per call on UNAVAILABLE, for calls that are safe to retry (1 turns retries off). */
+  retryMaxAttempts: number;
+  /** Consecutive upstream failures that open a circuit breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker fails fast before letting one call through. */
+  breakerHalfOpenMs: number;
+  /** Calls in flight per upstream before new ones queue. */
+  bulkheadLimit: number;
+  /** Calls waiting per upstream before new ones are refused. */
+  bulkheadQueue: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+const hostPattern = /^[A-Za-z0-9.:\-[\]]+$/;
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function meshConfigFromEnv(env: Env = process.env, defaults: Partial<MeshConfig> = {}): MeshConfig {
+  return readSettings<MeshConfig>(
+    {
+      mtls: ["MESH_MTLS", oneOf(defaults.mtls ?? "mesh", mtlsModes)],
+      dataDir: ["MESH_DATA_DIR", text(defaults.dataDir ?? ".data/mesh")],
+      policyDir: ["MESH_POLICY_DIR", text(defaults.policyDir ?? "istio")],
+      trustDomain: ["MESH_TRUST_DOMAIN", text(defaults.trustDomain ?? "cluster.local", /^[a-z0-9.-]+$/, "a DNS name")],
+      namespace: ["MESH_NAMESPACE", text(defaults.namespace ?? "shop", dnsLabel, "a Kubernetes namespace name")],
+      host: ["GRPC_HOST", text(defaults.host ?? "0.0.0.0", hostPattern, "an interface address")],
+      port: ["GRPC_PORT", integer(defaults.port ?? 50051, 0, 65535)],
+      metricsPort: ["METRICS_PORT", integer(defaults.metricsPort ?? -1, -1, 65535)],
+      clientTimeoutMs: ["MESH_CLIENT_TIMEOUT_MS", integer(defaults.clientTimeoutMs ?? 10_000, 1, 600_000)],
+      serverTimeoutMs: ["MESH_SERVER_TIMEOUT_MS", integer(defaults.serverTimeoutMs ?? 30_000, 1, 3_600_000)],
+      drainDelayMs: ["MESH_DRAIN_DELAY_MS", integer(defaults.drainDelayMs ?? 0, 0, 120_000)],
+      shutdownGraceMs: ["MESH_SHUTDOWN_GRACE_MS", integer(defaults.shutdownGraceMs ?? 10_000, 0, 600_000)],
+      maxMessageBytes: [
+        "MESH_MAX_MESSAGE_BYTES",
+        integer(defaults.maxMessageBytes ?? 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      ],
+      retryMaxAttempts: ["MESH_RETRY_MAX_ATTEMPTS", integer(defaults.retryMaxAttempts ?? 3, 1, 5)],
+      breakerThreshold: ["MESH_BREAKER_THRESHOLD", integer(defaults.breakerThreshold ?? 5, 1, 1000)],
+      breakerHalfOpenMs: ["MESH_BREAKER_HALF_OPEN_MS", integer(defaults.breakerHalfOpenMs ?? 5_000, 1, 600_000)],
+      bulkheadLimit: ["MESH_BULKHEAD_LIMIT", integer(defaults.bulkheadLimit ?? 256, 1, 100_000)],
+      bulkheadQueue: ["MESH_BULKHEAD_QUEUE", integer(defaults.bulkheadQueue ?? 1024, 0, 1_000_000)],
+      logLevel: [
+        "LOG_LEVEL",
+        oneOf(defaults.logLevel ?? "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+      ],
+    },
+    env,
+  );
+}

@@ -1,0 +1,38 @@
+import { type ChannelCredentials, credentials, ServerCredentials } from "@grpc/grpc-js";
+import { serverIdentityCheck } from "./server-identity-check.ts";
+import { trustDomainOfPrincipal } from "./spiffe.ts";
+import type { WorkloadIdentity } from "./workload-identity.ts";
+
+/** Server side of mesh mTLS: presents the workload certificate and requires a client certificate from the mesh CA. */
+export function serverCredentials(identity: WorkloadIdentity): ServerCredentials {
+  return ServerCredentials.createSsl(
+    Buffer.from(identity.caPem),
+    [{ cert_chain: Buffer.from(identity.certPem), private_key: Buffer.from(identity.keyPem) }],
+    true,
+  );
+}
+
+export interface ChannelCredentialsOptions {
+  /**
+   * Principals the server must have, e.g. `["cluster.local/ns/shop/sa/payments"]`. Without it,
+   * any workload of the caller's trust domain that holds a mesh certificate is accepted.
+   */
+  readonly allowedServerPrincipals?: readonly string[];
+}
+
+/** Client side of mesh mTLS: presents the workload certificate and verifies the server by its SPIFFE id. */
+export function channelCredentials(
+  identity: WorkloadIdentity,
+  options: ChannelCredentialsOptions = {},
+): ChannelCredentials {
+  const trustDomain = trustDomainOfPrincipal(identity.principal);
+  if (trustDomain === undefined) throw new RangeError(`not a mesh principal: ${identity.principal}`);
+  return credentials.createSsl(
+    Buffer.from(identity.caPem),
+    Buffer.from(identity.keyPem),
+    Buffer.from(identity.certPem),
+    {
+      checkServerIdentity: serverIdentityCheck(trustDomain, options.allowedServerPrincipals),
+    },
+  );
+}

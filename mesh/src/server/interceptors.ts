@@ -1,0 +1,84 @@
+import { context as otelContext, trace } from "@opentelemetry/api";
+import type { Workload } from "../policy/index.ts";
+import { accessDeniedMessage, type PolicyEngine } from "../policy/index.ts";
+import type { CallContext } from "../rpc/binding.ts";
+import { Code, RpcError } from "../rpc/errors.ts";
+import { codeOf, type ServerInterceptor } from "../rpc/implement.ts";
+import { endRpcSpan, extractTraceContext, type Logger, type RpcMetrics, startRpcSpan } from "../telemetry/index.ts";
+
+/** Codes that mean the server, not the caller, is at fault: logged as warnings. */
+const serverFaults = new Set<Code>([Code.UNKNOWN, Code.INTERNAL, Code.DATA_LOSS, Code.UNIMPLEMENTED]);
+
+/**
+ * The outermost interceptor: a server span continuing the caller's trace, RED metrics, and one
+ * access-log line per call with its request id — also for calls the inner ones refuse.
+ */
+export function observeCalls(logger: Logger, metrics: RpcMetrics): ServerInterceptor {
+  return async (call, next) => {
+    const span = startRpcSpan("server", call.method, extractTraceContext(call.metadata));
+    metrics.started("server", call.method);
+    const started = performance.now();
+    let failure: unknown;
+    try {
+      await otelContext.with(trace.setSpan(otelContext.active(), span), next);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      const code = codeOf(failure);
+      const seconds = (performance.now() - started) / 1000;
+      endRpcSpan(span, code, failure);
+      metrics.observe("server", call.method, code, seconds);
+      logCall(logger, call, code, seconds, span.spanContext());
+    }
+  };
+}
+
+function logCall(
+  logger: Logger,
+  call: CallContext,
+  code: Code,
+  seconds: number,
+  spanContext: { traceId: string; spanId: string },
+) {
+  const line = {
+    request_id: call.requestId,
+    trace_id: spanContext.traceId,
+    span_id: spanContext.spanId,
+    rpc: call.method.path,
+    code: Code[code],
+    duration_ms: Math.round(seconds * 1000 * 100) / 100,
+    peer: call.principal ?? call.peerAddress,
+  };
+  if (code === Code.OK) logger.debug(line, "rpc");
+  else if (serverFaults.has(code)) logger.warn(line, "rpc failed");
+  else logger.info(line, "rpc refused");
+}
+
+/** Refuses calls whose peer has no verified identity (mesh and istio modes). */
+export function requirePeerIdentity(): ServerInterceptor {
+  return async (call, next) => {
+    if (call.principal === undefined) {
+      throw new RpcError(Code.UNAUTHENTICATED, "peer identity missing: mTLS with a mesh certificate is required");
+    }
+    return next();
+  };
+}
+
+/**
+ * Enforces the istio/ AuthorizationPolicies for this workload with Istio's semantics, answering
+ * a denied call exactly as an Istio sidecar would.
+ */
+export function authorizeByPolicy(engine: PolicyEngine, workload: Workload, logger: Logger): ServerInterceptor {
+  return async (call, next) => {
+    const decision = engine.decide(workload, { principal: call.principal, path: call.method.path, method: "POST" });
+    if (!decision.allowed) {
+      logger.info(
+        { request_id: call.requestId, rpc: call.method.path, peer: call.principal, reason: decision.reason },
+        "rbac denied",
+      );
+      throw new RpcError(Code.PERMISSION_DENIED, accessDeniedMessage);
+    }
+    return next();
+  };
+}

@@ -1,0 +1,108 @@
+import { Server, type ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { ServiceBinding } from "../rpc/binding.ts";
+import { type ImplementOptions, implement, type ServerInterceptor } from "../rpc/implement.ts";
+import type { Logger } from "../telemetry/index.ts";
+import { reflectionFor } from "./reflection.ts";
+
+/** A service and its handlers, typed against each other by the generated binding. */
+export interface ServiceImplementation {
+  readonly binding: ServiceBinding<unknown, unknown>;
+  readonly handlers: unknown;
+}
+
+/** Pairs a generated binding with handlers of the generated interface. */
+export function provide<Handlers, Client>(
+  binding: ServiceBinding<Handlers, Client>,
+  handlers: Handlers,
+): ServiceImplementation {
+  return { binding, handlers };
+}
+
+export interface ServeOptions {
+  services: readonly ServiceImplementation[];
+  credentials: ServerCredentials;
+  host: string;
+  port: number;
+  interceptors: readonly ServerInterceptor[];
+  principalOf: ImplementOptions["principalOf"];
+  serverTimeoutMs: number;
+  maxMessageBytes: number;
+  drainDelayMs: number;
+  shutdownGraceMs: number;
+  logger: Logger;
+}
+
+/** A running gRPC server with health and reflection. */
+export interface MeshServer {
+  /** The bound port (useful when 0 asked for a free one). */
+  readonly port: number;
+  /** Marks every served service SERVING or NOT_SERVING in the health service. */
+  setServing(serving: boolean): void;
+  /**
+   * Graceful stop: NOT_SERVING, wait drainDelayMs, refuse new calls and let in-flight ones
+   * finish within shutdownGraceMs, then cut the rest off (their signals abort) and close.
+   */
+  shutdown(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<MeshServer> {
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_send_message_length": options.maxMessageBytes,
+    // Ping idle clients so half-open connections are found; allow clients' keepalive pings.
+    "grpc.keepalive_time_ms": 60_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  });
+  const shutdownController = new AbortController();
+  const implementOptions: ImplementOptions = {
+    principalOf: options.principalOf,
+    interceptors: options.interceptors,
+    defaultDeadlineMs: options.serverTimeoutMs,
+    shutdownSignal: shutdownController.signal,
+    onUnexpectedError: (error, method) => options.logger.error({ err: error, rpc: method.path }, "handler failed"),
+  };
+  const names = options.services.map((s) => s.binding.desc.typeName);
+  for (const { binding, handlers } of options.services) {
+    const implementation: UntypedServiceImplementation = implement(binding, handlers, implementOptions);
+    server.addService(binding.definition, implementation);
+  }
+  const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING" as const])));
+  health.addToServer(server);
+  reflectionFor(options.services.map((s) => s.binding)).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, options.credentials, (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  const setServing = (serving: boolean) => {
+    for (const name of ["", ...names]) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+  };
+  setServing(true);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      setServing(false);
+      options.logger.info({ drain_delay_ms: options.drainDelayMs }, "draining: health is NOT_SERVING");
+      await sleep(options.drainDelayMs);
+      const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const expired = sleep(options.shutdownGraceMs).then(() => "expired" as const);
+      if ((await Promise.race([graceful, expired])) === "expired") {
+        options.logger.warn({ grace_ms: options.shutdownGraceMs }, "grace period over: cutting off in-flight calls");
+        shutdownController.abort();
+        server.forceShutdown();
+      }
+      options.logger.info("server stopped");
+    })();
+    return stopping;
+  };
+  return { port, setServing, shutdown };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

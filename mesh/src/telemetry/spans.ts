@@ -1,0 +1,70 @@
+import { status } from "@grpc/grpc-js";
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { statusName } from "./status.ts";
+
+export type RpcSide = "server" | "client";
+
+export interface RpcSpanMethod {
+  /** Fully-qualified proto service, e.g. "shop.orders.v1.OrderService". */
+  service: string;
+  /** Method name, e.g. "PlaceOrder". */
+  name: string;
+  /** HTTP/2 path, "/<service>/<name>". */
+  path: string;
+}
+
+const tracerName = "weft-mesh";
+
+/**
+ * Codes that mean the server failed, per OTel's gRPC conventions. Everything else (NOT_FOUND,
+ * INVALID_ARGUMENT, PERMISSION_DENIED, ...) is the server correctly answering a bad request, and
+ * marking those as errors would drown real faults in server-side error rates.
+ */
+const serverFaults: ReadonlySet<number> = new Set([
+  status.UNKNOWN,
+  status.DEADLINE_EXCEEDED,
+  status.UNIMPLEMENTED,
+  status.INTERNAL,
+  status.UNAVAILABLE,
+  status.DATA_LOSS,
+]);
+
+/** The API's Span does not expose its kind, and the status rules depend on it. */
+const sides = new WeakMap<Span, RpcSide>();
+
+/**
+ * Starts (without activating) the span of one RPC, named "<service>/<method>" as OTel's RPC
+ * conventions ask. The parent is `parent`, else the active context: on the server pass the context
+ * extracted from the incoming metadata.
+ */
+export function startRpcSpan(side: RpcSide, method: RpcSpanMethod, parent: Context = context.active()): Span {
+  const span = trace.getTracer(tracerName).startSpan(
+    `${method.service}/${method.name}`,
+    {
+      kind: side === "server" ? SpanKind.SERVER : SpanKind.CLIENT,
+      attributes: { "rpc.system": "grpc", "rpc.service": method.service, "rpc.method": method.name },
+    },
+    parent,
+  );
+  sides.set(span, side);
+  return span;
+}
+
+/**
+ * Records the outcome and ends the span. Spans not made by `startRpcSpan` get the client rule
+ * (any non-OK code is an error). Success leaves the status unset, as OTel instrumentations do.
+ */
+export function endRpcSpan(span: Span, code: number, error?: unknown): void {
+  span.setAttribute("rpc.grpc.status_code", code);
+  if (error !== undefined) span.recordException(asException(error));
+  const side = sides.get(span) ?? "client";
+  const failed = side === "server" ? serverFaults.has(code) : code !== status.OK;
+  if (failed) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : statusName(code) });
+  }
+  span.end();
+}
+
+function asException(error: unknown): Error | string {
+  return error instanceof Error || typeof error === "string" ? error : String(error);
+}
