@@ -1,5 +1,6 @@
-// @weft/mesh: the platform runtime. Generated code imports the rpc pieces; services build on
-// createMesh; nothing here knows about the shop.
+// @weft/mesh: the platform runtime; services build on createMesh. Subpaths: @weft/mesh/rpc (what
+// generated code imports), @weft/mesh/data (databases), @weft/mesh/events (outbox, relay,
+// consumers). Nothing here knows about the shop.
 export type { ConnectOptions, Upstream } from "./client/connect.ts";
 export { connect, safeToRetry } from "./client/connect.ts";
 export { propagatedHeaders } from "./client/propagation.ts";
@@ -10,14 +11,16 @@ export type { MeshConfig } from "./config/mesh-config.ts";
 export { meshConfigFromEnv } from "./config/mesh-config.ts";
 export type { ConnectTarget, Mesh, MeshOptions } from "./mesh.ts";
 export { createMesh } from "./mesh.ts";
-export type { CallContext, CallOptions, MethodInfo, ServiceBinding } from "./rpc/binding.ts";
-export { methodsOf } from "./rpc/binding.ts";
-export { currentCall } from "./rpc/call-store.ts";
-export type { CallHooks, ClientTransport, CreateTransportOptions, OutgoingCall } from "./rpc/client.ts";
-export { createClient, createTransport, defaultTimeoutMs } from "./rpc/client.ts";
-export type { FieldViolation, RpcErrorOptions } from "./rpc/errors.ts";
-export { Code, errorWithReason, invalidArgument, isUnknownDetail, RpcError, statusDetailsKey } from "./rpc/errors.ts";
-export type { ImplementOptions, ServerCall, ServerInterceptor } from "./rpc/implement.ts";
-export { codeOf, implement } from "./rpc/implement.ts";
+export * from "./rpc/index.ts";
 export type { MeshServer, ServiceImplementation } from "./server/serve.ts";
 export { provide } from "./server/serve.ts";
+export type {
+  BackgroundTask,
+  RunningService,
+  ServiceContext,
+  ServiceDefinition,
+  ServiceParts,
+  ServiceSettings,
+  StartServiceOptions,
+} from "./service.ts";
+export { runService, serviceSettingsFromEnv, startService } from "./service.ts";

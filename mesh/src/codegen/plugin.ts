@@ -2,7 +2,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type GeneratedFile, type Schema } from "@bufbuild/protoplugin";
 
 /** The package every generated file imports Weft's small call runtime from. */
-const runtimePackage = "@weft/mesh";
+const runtimePackage = "@weft/mesh/rpc";
 
 /**
  * protoc-gen-weft: for every protobuf service, a grpc-js `ServiceDefinition`, a typed async

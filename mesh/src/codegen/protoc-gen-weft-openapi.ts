@@ -1,0 +1,4 @@
+import { runNodeJs } from "@bufbuild/protoplugin";
+import { openApiPlugin } from "./openapi/plugin.ts";
+
+runNodeJs(openApiPlugin);

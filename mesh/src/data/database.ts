@@ -1,0 +1,94 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+
+/** A service's database, whichever driver is behind it: both speak PostgreSQL. */
+export type Database<Schema extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** The handle a `db.transaction(...)` callback receives. */
+export type Transaction<Schema extends Record<string, unknown>> = Parameters<
+  Parameters<Database<Schema>["transaction"]>[0]
+>[0];
+
+/** Either the database or a transaction on it: what query helpers should accept. */
+export type Queryable<Schema extends Record<string, unknown>> = Database<Schema> | Transaction<Schema>;
+
+export interface OpenDatabaseOptions<Schema extends Record<string, unknown>> {
+  /** A postgres:// URL (`DATABASE_URL`); unset means an embedded PGlite database in `dataDir`. */
+  url: string | undefined;
+  /** Where the embedded database lives, e.g. `.data/orders/db`. */
+  dataDir: string;
+  schema: Schema;
+  /** The service's committed drizzle-kit migrations, applied before anything else runs. */
+  migrationsFolder: string;
+  /** Connections in the pool (PostgreSQL only). */
+  poolSize?: number;
+}
+
+export interface OpenedDatabase<Schema extends Record<string, unknown>> {
+  readonly db: Database<Schema>;
+  readonly kind: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a service's database and brings its schema up to date. With a URL it is a pool of
+ * postgres.js connections to a real server (tests, production); without one it is PGlite, a
+ * PostgreSQL compiled to WebAssembly, persisted in `dataDir`, so a laptop needs no server.
+ */
+export async function openDatabase<Schema extends Record<string, unknown>>(
+  options: OpenDatabaseOptions<Schema>,
+): Promise<OpenedDatabase<Schema>> {
+  if (options.url) {
+    await migrateExclusively(options.url, options.migrationsFolder);
+    const sql = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
+    const db = drizzlePostgres(sql, { schema: options.schema });
+    return { db, kind: "postgres", close: () => sql.end({ timeout: 5 }) };
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const client = new PGlite(options.dataDir);
+  const db = drizzlePglite(client, { schema: options.schema });
+  await migratePglite(db, { migrationsFolder: options.migrationsFolder });
+  return { db, kind: "pglite", close: () => client.close() };
+}
+
+/**
+ * Several replicas may start at once against one database: an advisory lock held on the one
+ * connection that runs the migration makes the others wait, then find nothing left to do.
+ */
+async function migrateExclusively(url: string, migrationsFolder: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`select pg_advisory_lock(hashtext('weft:migrations'))`;
+    await migratePostgres(drizzlePostgres(sql), { migrationsFolder });
+  } finally {
+    // Closing the session releases the lock, also when the migration failed.
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Creates the database named in `url` on its server if it does not exist yet (for `make up` with PG_URL). */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} must be letters, digits and _`);
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const existing = await sql`select 1 from pg_database where datname = ${name}`;
+    if (existing.length === 0) {
+      await sql.unsafe(`create database "${name}"`).catch((error: { code?: string }) => {
+        // Another process created it between our check and now.
+        if (error.code !== "42P04") throw error;
+      });
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,63 @@
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+
+/** A service's connection to NATS JetStream. */
+export interface EventBus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  close(): Promise<void>;
+}
+
+/** The stream that keeps events no consumer could process, for a human to look at. */
+export const deadLetterStream = { name: "DEAD_LETTERS", subjects: ["dlq.>"] } as const;
+
+/**
+ * Connects for good: NATS restarts are survived by reconnecting forever (publishers wait in the
+ * relay's retry loop, consumers resume their durable consumers).
+ */
+export async function connectEventBus(options: { servers: string; name: string }): Promise<EventBus> {
+  const nc = await connect({
+    servers: options.servers.split(","),
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, deadLetterStream.name, [...deadLetterStream.subjects]);
+  return {
+    nc,
+    js: jetstream(nc),
+    jsm,
+    async close() {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** The stream of a protobuf package's events: `shop.orders.v1` → `SHOP_ORDERS_V1` with subjects `shop.orders.v1.>`. */
+export function eventStreamOf(protoPackage: string): { name: string; subjects: string[] } {
+  return { name: protoPackage.toUpperCase().replaceAll(".", "_"), subjects: [`${protoPackage}.>`] };
+}
+
+/**
+ * Declares a stream, idempotently: producers and consumers both call it at start, in any order.
+ * The duplicate window is what makes a relay's republish after a crash harmless.
+ */
+export async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[]): Promise<void> {
+  const config = { name, subjects, duplicate_window: 2 * 60 * 1_000_000_000 };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.streams.add(config).catch(async (raced: unknown) => {
+      // Another process declared it between our lookup and now.
+      if (!(await jsm.streams.info(name).then(() => true, () => false))) throw raced;
+    });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && /not found/i.test(error.message);
+}

@@ -1,0 +1,11 @@
+export type { EventBus } from "./bus.ts";
+export { connectEventBus, deadLetterStream, ensureStream, eventStreamOf } from "./bus.ts";
+export type { ConsumerOptions, EventHandler, ReceivedEvent, RunningConsumer } from "./consumer.ts";
+export { startConsumer } from "./consumer.ts";
+export type { Envelope } from "./envelope.ts";
+export { envelopeHeaders, protobufContentType, readEnvelope } from "./envelope.ts";
+export type { NewEvent } from "./outbox.ts";
+export { recordEvent } from "./outbox.ts";
+export type { RelayOptions } from "./relay.ts";
+export { OutboxRelay } from "./relay.ts";
+export { inbox, outbox } from "./tables.ts";

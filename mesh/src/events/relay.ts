@@ -1,0 +1,141 @@
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { and, asc, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import type { Database } from "../data/index.ts";
+import type { Logger } from "../telemetry/index.ts";
+import { envelopeHeaders, protobufContentType } from "./envelope.ts";
+import { outbox } from "./tables.ts";
+
+export interface RelayOptions<Schema extends Record<string, unknown>> {
+  db: Database<Schema>;
+  js: JetStreamClient;
+  /** CloudEvents `source` of every event, e.g. `shop/orders`. */
+  source: string;
+  logger: Logger;
+  batchSize?: number;
+  /** How often to look for rows when nothing nudged the relay. */
+  pollMs?: number;
+  /** How long published rows are kept (for debugging) before they are deleted. */
+  retentionMs?: number;
+}
+
+const tracer = trace.getTracer("weft-mesh");
+
+/**
+ * Publishes the outbox to JetStream. Each batch claims unpublished rows with
+ * `FOR UPDATE SKIP LOCKED` (so replicas share the work without publishing a row twice at once),
+ * publishes them with `Nats-Msg-Id` = event id and waits for JetStream's acks, then marks them
+ * published in the same transaction. A crash between publish and commit republishes the rows,
+ * which JetStream's duplicate window and the consumers' inbox both absorb.
+ */
+export class OutboxRelay<Schema extends Record<string, unknown>> {
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly retentionMs: number;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private lastCleanup = 0;
+
+  constructor(private readonly options: RelayOptions<Schema>) {
+    this.batchSize = options.batchSize ?? 100;
+    this.pollMs = options.pollMs ?? 250;
+    this.retentionMs = options.retentionMs ?? 60 * 60 * 1000;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Publish soon: a transaction that recorded events just committed. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /** Stops after the batch in progress; resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** Publishes one batch; returns how many events it published. */
+  async publishBatch(): Promise<number> {
+    const { db, js } = this.options;
+    return db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(outbox)
+        .where(isNull(outbox.publishedAt))
+        .orderBy(asc(outbox.createdAt), asc(outbox.id))
+        .limit(this.batchSize)
+        .for("update", { skipLocked: true });
+      if (rows.length === 0) return 0;
+      await Promise.all(
+        rows.map((row) => {
+          const parent = propagation.extract(context.active(), row.traceHeaders);
+          const span = tracer.startSpan(`publish ${row.type}`, { kind: SpanKind.PRODUCER }, parent);
+          const headers = natsHeaders();
+          headers.set(envelopeHeaders.id, row.id);
+          headers.set(envelopeHeaders.type, row.type);
+          headers.set(envelopeHeaders.source, this.options.source);
+          headers.set(envelopeHeaders.subject, row.subject);
+          headers.set(envelopeHeaders.time, row.createdAt.toISOString());
+          headers.set(envelopeHeaders.specVersion, "1.0");
+          headers.set(envelopeHeaders.contentType, protobufContentType);
+          propagation.inject(trace.setSpan(parent, span), headers, {
+            set: (carrier, key, value) => carrier.set(key, value),
+          });
+          return js
+            .publish(row.type, row.payload, { msgID: row.id, headers })
+            .finally(() => span.end());
+        }),
+      );
+      await tx
+        .update(outbox)
+        .set({ publishedAt: sql`now()` })
+        .where(inArray(
+          outbox.id,
+          rows.map((r) => r.id),
+        ));
+      return rows.length;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const published = await this.publishBatch();
+        failures = 0;
+        await this.cleanupNowAndThen();
+        if (published === this.batchSize) continue;
+        await this.idle(this.pollMs);
+      } catch (error) {
+        failures++;
+        const backoff = Math.min(5_000, 100 * 2 ** Math.min(failures, 6));
+        this.options.logger.warn({ err: error, retry_in_ms: backoff }, "outbox relay: publish failed, will retry");
+        await this.idle(backoff);
+      }
+    }
+  }
+
+  private async cleanupNowAndThen(): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60_000) return;
+    this.lastCleanup = Date.now();
+    const cutoff = new Date(Date.now() - this.retentionMs);
+    await this.options.db.delete(outbox).where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, cutoff)));
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
