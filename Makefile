@@ -36,7 +36,5 @@ test: generate ## The full suite: lint, breaking, typecheck, then every test
 	$(MAKE) --no-print-directory lint breaking typecheck
 	vitest run
 
-up: generate ## Start the whole platform locally
-	@echo "make up: not yet available. The gateway issue (#5) adds the launcher that starts"
-	@echo "the services, the mesh and the gateway; until then 'make test' is the way in."
-	@exit 1
+up: generate ## Start the whole platform locally: NATS, six services, gateway; Ctrl-C stops it
+	tsx scripts/up.ts

@@ -1,6 +1,8 @@
 // @weft/mesh: the platform runtime; services build on createMesh. Subpaths: @weft/mesh/rpc (what
 // generated code imports), @weft/mesh/data (databases), @weft/mesh/events (outbox, relay,
 // consumers). Nothing here knows about the shop.
+export type { EndUser, TokenVerifierOptions } from "./auth/index.ts";
+export { requireRole, TokenVerifier } from "./auth/index.ts";
 export type { ConnectOptions, Upstream } from "./client/connect.ts";
 export { connect, safeToRetry } from "./client/connect.ts";
 export { propagatedHeaders } from "./client/propagation.ts";
@@ -24,3 +26,5 @@ export type {
   StartServiceOptions,
 } from "./service.ts";
 export { runService, serviceSettingsFromEnv, startService } from "./service.ts";
+export type { Logger } from "./telemetry/index.ts";
+export { createLogger } from "./telemetry/index.ts";

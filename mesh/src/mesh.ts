@@ -48,6 +48,8 @@ export interface Mesh {
   readonly identity: WorkloadIdentity | undefined;
   /** The bound /metrics port, when enabled. */
   readonly metricsPort: number | undefined;
+  /** Channel credentials with this workload's identity, for clients the mesh does not build (health checks). */
+  clientCredentials(): ChannelCredentials;
   /** A typed client of an upstream service, with the mesh's deadlines, retries, breaker and mTLS. */
   connect<Handlers, Client>(binding: ServiceBinding<Handlers, Client>, target: ConnectTarget): Client;
   /** Serves the given services on GRPC_HOST:GRPC_PORT, with health and reflection. */
@@ -102,6 +104,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
     metrics,
     identity,
     metricsPort: metricsServer?.port,
+    clientCredentials: clientCreds,
     connect(binding, target) {
       const upstreamOptions: ConnectOptions = {
         ...config,

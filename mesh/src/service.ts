@@ -91,7 +91,13 @@ export async function startService<Schema extends Record<string, unknown>>(
     migrationsFolder: definition.migrationsFolder,
   });
   const bus = await connectEventBus({ servers: settings.natsUrl, name: definition.name });
-  const relay = new OutboxRelay({ db: database.db, js: bus.js, source: `shop/${definition.name}`, logger: mesh.logger });
+  const relay = new OutboxRelay({
+    db: database.db,
+    js: bus.js,
+    jsm: bus.jsm,
+    source: `shop/${definition.name}`,
+    logger: mesh.logger,
+  });
   relay.start();
   const parts = await definition.setup({ mesh, db: database.db, bus, relay, settings, env });
   const stopBackground = new AbortController();
@@ -123,7 +129,9 @@ export async function startService<Schema extends Record<string, unknown>>(
 }
 
 /** For a service's main.ts: start it, and stop it gracefully on SIGTERM or SIGINT. */
-export async function runService<Schema extends Record<string, unknown>>(definition: ServiceDefinition<Schema>): Promise<void> {
+export async function runService<Schema extends Record<string, unknown>>(
+  definition: ServiceDefinition<Schema>,
+): Promise<void> {
   const service = await startService(definition);
   const stop = (signal: NodeJS.Signals) => {
     service.mesh.logger.info({ signal }, "shutting down");

@@ -5,7 +5,9 @@
 import { type DescField, type DescMessage, type JsonValue, ScalarType } from "@bufbuild/protobuf";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 
-export type TextConversion = { readonly ok: true; readonly json: JsonValue } | { readonly ok: false; readonly reason: string };
+export type TextConversion =
+  | { readonly ok: true; readonly json: JsonValue }
+  | { readonly ok: false; readonly reason: string };
 
 /** Well-known types whose JSON form is a plain string, so a URL can carry them verbatim. */
 const stringFormTypes = new Set(["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"]);

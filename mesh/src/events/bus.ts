@@ -1,5 +1,7 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
+
+const retentionMs = 7 * 24 * 60 * 60 * 1000;
 
 /** A service's connection to NATS JetStream. */
 export interface EventBus {
@@ -45,7 +47,9 @@ export function eventStreamOf(protoPackage: string): { name: string; subjects: s
  * The duplicate window is what makes a relay's republish after a crash harmless.
  */
 export async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[]): Promise<void> {
-  const config = { name, subjects, duplicate_window: 2 * 60 * 1_000_000_000 };
+  // Events are kept a week: long enough for a consumer that was down to catch up, or for a new
+  // read model to rebuild recent state; not forever, so a busy shop does not fill the disk.
+  const config = { name, subjects, duplicate_window: nanos(2 * 60 * 1000), max_age: nanos(retentionMs) };
   try {
     await jsm.streams.info(name);
     await jsm.streams.update(name, config);
@@ -53,7 +57,13 @@ export async function ensureStream(jsm: JetStreamManager, name: string, subjects
     if (!isNotFound(error)) throw error;
     await jsm.streams.add(config).catch(async (raced: unknown) => {
       // Another process declared it between our lookup and now.
-      if (!(await jsm.streams.info(name).then(() => true, () => false))) throw raced;
+      if (
+        !(await jsm.streams.info(name).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw raced;
     });
   }
 }

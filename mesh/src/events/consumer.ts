@@ -1,11 +1,11 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { createRegistry, type DescMessage, fromBinary, type Message } from "@bufbuild/protobuf";
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
-import { headers as natsHeaders, nanos } from "@nats-io/transport-node";
+import { nanos, headers as natsHeaders } from "@nats-io/transport-node";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Database, Transaction } from "../data/index.ts";
 import type { Logger } from "../telemetry/index.ts";
 import type { EventBus } from "./bus.ts";
-import { deadLetterStream, ensureStream, eventStreamOf } from "./bus.ts";
+import { ensureStream, eventStreamOf } from "./bus.ts";
 import { type Envelope, readEnvelope } from "./envelope.ts";
 import { inbox } from "./tables.ts";
 
@@ -114,11 +114,17 @@ export async function startConsumer<Schema extends Record<string, unknown>>(
       span.setStatus({ code: SpanStatusCode.ERROR });
       const deliveries = msg.info.deliveryCount;
       if (deliveries >= maxDeliveries) {
-        logger.error({ err: error, event_id: envelope.id, type: envelope.type, deliveries }, "event parked in dead letters");
+        logger.error(
+          { err: error, event_id: envelope.id, type: envelope.type, deliveries },
+          "event parked in dead letters",
+        );
         await deadLetter(msg, error instanceof Error ? error.message : String(error));
       } else {
         const delay = backoffMs[Math.min(deliveries, backoffMs.length) - 1] ?? 1_000;
-        logger.warn({ err: error, event_id: envelope.id, type: envelope.type, deliveries, retry_in_ms: delay }, "event failed");
+        logger.warn(
+          { err: error, event_id: envelope.id, type: envelope.type, deliveries, retry_in_ms: delay },
+          "event failed",
+        );
         msg.nak(delay);
       }
     } finally {

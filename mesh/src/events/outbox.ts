@@ -1,5 +1,5 @@
-import { context, propagation } from "@opentelemetry/api";
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { context, propagation } from "@opentelemetry/api";
 import { v7 as uuidv7 } from "uuid";
 import type { Transaction } from "../data/index.ts";
 import { outbox } from "./tables.ts";

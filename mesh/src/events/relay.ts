@@ -1,15 +1,17 @@
-import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { and, asc, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../data/index.ts";
 import type { Logger } from "../telemetry/index.ts";
+import { ensureStream, eventStreamOf } from "./bus.ts";
 import { envelopeHeaders, protobufContentType } from "./envelope.ts";
 import { outbox } from "./tables.ts";
 
 export interface RelayOptions<Schema extends Record<string, unknown>> {
   db: Database<Schema>;
   js: JetStreamClient;
+  jsm: JetStreamManager;
   /** CloudEvents `source` of every event, e.g. `shop/orders`. */
   source: string;
   logger: Logger;
@@ -37,6 +39,8 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
   private stopped = false;
   private wake: (() => void) | undefined;
   private lastCleanup = 0;
+  /** Streams this relay has declared: an event can only be stored if its stream exists. */
+  private readonly declaredStreams = new Set<string>();
 
   constructor(private readonly options: RelayOptions<Schema>) {
     this.batchSize = options.batchSize ?? 100;
@@ -72,6 +76,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
         .limit(this.batchSize)
         .for("update", { skipLocked: true });
       if (rows.length === 0) return 0;
+      await this.declareStreamsOf(rows.map((row) => row.type));
       await Promise.all(
         rows.map((row) => {
           const parent = propagation.extract(context.active(), row.traceHeaders);
@@ -87,20 +92,31 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
           propagation.inject(trace.setSpan(parent, span), headers, {
             set: (carrier, key, value) => carrier.set(key, value),
           });
-          return js
-            .publish(row.type, row.payload, { msgID: row.id, headers })
-            .finally(() => span.end());
+          return js.publish(row.type, row.payload, { msgID: row.id, headers }).finally(() => span.end());
         }),
       );
       await tx
         .update(outbox)
         .set({ publishedAt: sql`now()` })
-        .where(inArray(
-          outbox.id,
-          rows.map((r) => r.id),
-        ));
+        .where(
+          inArray(
+            outbox.id,
+            rows.map((r) => r.id),
+          ),
+        );
       return rows.length;
     });
+  }
+
+  /** Declares the stream of each event's protobuf package the first time the relay meets it. */
+  private async declareStreamsOf(types: readonly string[]): Promise<void> {
+    for (const type of new Set(types)) {
+      const protoPackage = type.slice(0, type.lastIndexOf("."));
+      if (this.declaredStreams.has(protoPackage)) continue;
+      const stream = eventStreamOf(protoPackage);
+      await ensureStream(this.options.jsm, stream.name, stream.subjects);
+      this.declaredStreams.add(protoPackage);
+    }
   }
 
   private async loop(): Promise<void> {

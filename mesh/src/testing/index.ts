@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type MeshConfig, meshConfigFromEnv } from "../config/mesh-config.ts";
 import { createTestDatabase, type TestDatabase } from "../data/index.ts";
 import { createMesh, type Mesh } from "../mesh.ts";
 import type { ServiceBinding } from "../rpc/binding.ts";
-import { meshConfigFromEnv, type MeshConfig } from "../config/mesh-config.ts";
 import { type RunningService, type ServiceDefinition, startService } from "../service.ts";
 
 export { createTestDatabase, type TestDatabase } from "../data/index.ts";
@@ -54,8 +54,17 @@ export class TestMesh {
     return Object.assign(service, { address: `127.0.0.1:${service.server.port}` });
   }
 
+  /** Closes the mesh with the others in close() (for meshes a test creates itself). */
+  track(mesh: Mesh): void {
+    this.meshes.push(mesh);
+  }
+
   /** A typed client that calls as workload `caller` (its certificate says `sa/<caller>`). */
-  async client<Handlers, Client>(caller: string, binding: ServiceBinding<Handlers, Client>, address: string): Promise<Client> {
+  async client<Handlers, Client>(
+    caller: string,
+    binding: ServiceBinding<Handlers, Client>,
+    address: string,
+  ): Promise<Client> {
     const mesh = await createMesh({ name: caller, config: this.config() });
     this.meshes.push(mesh);
     return mesh.connect(binding, { target: address });

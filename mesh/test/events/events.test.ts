@@ -9,8 +9,8 @@ import {
   type EventBus,
   envelopeHeaders,
   OutboxRelay,
-  recordEvent,
   type RunningConsumer,
+  recordEvent,
   startConsumer,
 } from "../../src/events/index.ts";
 import { createLogger } from "../../src/telemetry/index.ts";
@@ -35,7 +35,7 @@ beforeAll(async () => {
     migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
   });
   bus = await connectEventBus({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "events-test" });
-  relay = new OutboxRelay({ db: opened.db, js: bus.js, source: "weft/events-test", logger, pollMs: 50 });
+  relay = new OutboxRelay({ db: opened.db, js: bus.js, jsm: bus.jsm, source: "weft/events-test", logger, pollMs: 50 });
   relay.start();
   consumer = await startConsumer({
     bus,

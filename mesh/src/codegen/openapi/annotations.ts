@@ -32,12 +32,14 @@ export class ApiAnnotations {
   readonly #http: DescExtension | undefined;
   readonly #httpRule: DescMessage | undefined;
   readonly #fieldBehavior: DescExtension | undefined;
+  readonly #allowAnonymous: DescExtension | undefined;
   readonly #behaviorNames: ReadonlyMap<number, string>;
 
   constructor(registry: Registry) {
     this.#http = registry.getExtension("google.api.http");
     this.#httpRule = registry.getMessage("google.api.HttpRule");
     this.#fieldBehavior = registry.getExtension("google.api.field_behavior");
+    this.#allowAnonymous = registry.getExtension("weft.api.v1.allow_anonymous");
     const behaviors = registry.getEnum("google.api.FieldBehavior");
     this.#behaviorNames = new Map(behaviors?.values.map((v) => [v.number, v.name]) ?? []);
   }
@@ -55,6 +57,15 @@ export class ApiAnnotations {
     const primary = bindingFromJson(json, method);
     const additional = jsonArray(jsonObject(json)?.additionalBindings).map((b) => bindingFromJson(b, method));
     return [primary, ...additional];
+  }
+
+  /**
+   * Whether the edge serves the method without an access token (`weft.api.v1.allow_anonymous`):
+   * the contract, not a list in the generator, decides which operations need `bearer`.
+   */
+  allowsAnonymous(method: DescMethod): boolean {
+    const ext = this.#allowAnonymous;
+    return ext !== undefined && hasOption(method, ext) && getOption(method, ext) === true;
   }
 
   /** The `google.api.field_behavior` names of a field, such as `REQUIRED` or `OUTPUT_ONLY`. */

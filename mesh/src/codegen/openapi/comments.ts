@@ -6,7 +6,7 @@ import { getComments } from "@bufbuild/protoplugin";
  * comments are `// text`, so each line starts with the one space after the slashes; that space
  * is dropped and line breaks are kept (Markdown renders them as soft breaks).
  */
-export function describe(desc: Exclude<AnyDesc, DescFile>): string | undefined {
+export function leadingComment(desc: Exclude<AnyDesc, DescFile>): string | undefined {
   const leading = getComments(desc).leading;
   if (leading === undefined) return undefined;
   const text = leading

@@ -1,12 +1,11 @@
 import type { DescFile, Registry } from "@bufbuild/protobuf";
 import { ApiAnnotations } from "./annotations.ts";
-import { describe } from "./comments.ts";
+import { leadingComment } from "./comments.ts";
 import { SchemaCollector } from "./json-schemas.ts";
 import type { OpenApiDocument, PathItem, TagObject } from "./openapi-types.ts";
 import { bearerSchemeName, buildOperation } from "./operations.ts";
 import type { OpenApiOptions } from "./options.ts";
 import { toOpenApiPath } from "./path-template.ts";
-import { gatewayPublicRoutes, type RouteTemplate } from "./public-routes.ts";
 
 /** What one document is made of. */
 export interface DocumentInput {
@@ -14,19 +13,16 @@ export interface DocumentInput {
   /** The files whose services are documented, in the order they should appear. */
   files: DescFile[];
   options: OpenApiOptions;
-  /** Routes served without a token; the gateway's list unless a caller (a test) says otherwise. */
-  publicRoutes?: readonly RouteTemplate[];
 }
 
 /**
  * One OpenAPI 3.1 document for the REST surface of every service in `files`: a path for every
  * `google.api.http` binding (additional bindings included), the schemas those reach, and bearer
- * security on every operation that is not a public route.
+ * security on every operation whose method does not allow anonymous callers.
  */
 export function buildOpenApiDocument(input: DocumentInput): OpenApiDocument {
   const annotations = new ApiAnnotations(input.registry);
   const schemas = new SchemaCollector(annotations);
-  const publicRoutes = input.publicRoutes ?? gatewayPublicRoutes;
   const paths: Record<string, PathItem> = {};
   const tags: TagObject[] = [];
 
@@ -43,17 +39,13 @@ export function buildOpenApiDocument(input: DocumentInput): OpenApiDocument {
               `${binding.method.toUpperCase()} ${path.path} is bound twice (again by ${service.typeName}.${method.name})`,
             );
           }
-          item[binding.method] = buildOperation(
-            { method, binding, path, bindingIndex, publicRoutes },
-            schemas,
-            annotations,
-          );
+          item[binding.method] = buildOperation({ method, binding, path, bindingIndex }, schemas, annotations);
           paths[path.path] = item;
           documented = true;
         });
       }
       if (documented) {
-        const description = describe(service);
+        const description = leadingComment(service);
         tags.push(description === undefined ? { name: service.name } : { name: service.name, description });
       }
     }

@@ -2,4 +2,3 @@ export { buildOpenApiDocument, type DocumentInput } from "./document.ts";
 export type { OpenApiDocument } from "./openapi-types.ts";
 export { defaultOpenApiOptions, type OpenApiOptions, parseOpenApiOptions } from "./options.ts";
 export { openApiFileName, openApiPlugin } from "./plugin.ts";
-export { gatewayPublicRoutes, isPublicRoute, type RouteTemplate } from "./public-routes.ts";

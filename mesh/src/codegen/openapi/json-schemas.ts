@@ -1,6 +1,6 @@
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import type { ApiAnnotations } from "./annotations.ts";
-import { describe, joinDescriptions } from "./comments.ts";
+import { joinDescriptions, leadingComment } from "./comments.ts";
 import type { JsonSchema } from "./openapi-types.ts";
 import { statusSchema, statusTypeName, wellKnownTypeSchemas } from "./well-known-types.ts";
 
@@ -54,7 +54,7 @@ export class SchemaCollector {
     }
     const schema: JsonSchema = { type: "object", properties };
     if (required.length > 0) schema.required = required;
-    const description = describe(message);
+    const description = leadingComment(message);
     if (description !== undefined) schema.description = description;
     return schema;
   }
@@ -65,7 +65,7 @@ export class SchemaCollector {
     const behaviors = this.#annotations.fieldBehaviors(field);
     if (behaviors.has("OUTPUT_ONLY")) schema.readOnly = true;
     if (behaviors.has("INPUT_ONLY")) schema.writeOnly = true;
-    const description = joinDescriptions(describe(field), oneofNote(field), behaviorNote(behaviors));
+    const description = joinDescriptions(leadingComment(field), oneofNote(field), behaviorNote(behaviors));
     if (description !== undefined) schema.description = description;
     return schema;
   }
@@ -136,13 +136,13 @@ export function isScalarLikeWellKnownType(message: DescMessage): boolean {
 /** Enums are written as the names of their values. */
 function enumSchema(desc: DescEnum): JsonSchema {
   const values = desc.values.map((v) => {
-    const comment = describe(v);
+    const comment = leadingComment(v);
     return comment === undefined ? `- \`${v.name}\`` : `- \`${v.name}\`: ${comment.replace(/\s*\n\s*/g, " ")}`;
   });
   return {
     type: "string",
     enum: desc.values.map((v) => v.name),
-    description: joinDescriptions(describe(desc), values.join("\n")),
+    description: joinDescriptions(leadingComment(desc), values.join("\n")),
   };
 }
 

@@ -1,11 +1,10 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { ApiAnnotations, HttpBinding } from "./annotations.ts";
-import { describe, firstSentence } from "./comments.ts";
+import { firstSentence, leadingComment } from "./comments.ts";
 import type { SchemaCollector } from "./json-schemas.ts";
 import type { JsonSchema, Operation, RequestBody, ResponseObject } from "./openapi-types.ts";
 import { boundFieldPaths, pathParameters, queryParameters, resolveFieldPath } from "./parameters.ts";
 import type { OpenApiPath } from "./path-template.ts";
-import { isPublicRoute, type RouteTemplate } from "./public-routes.ts";
 
 /** The name of the security scheme every non-public operation requires. */
 export const bearerSchemeName = "bearer";
@@ -17,24 +16,21 @@ export interface OperationSource {
   path: OpenApiPath;
   /** 0 for the primary rule, n for the n-th additional binding. */
   bindingIndex: number;
-  publicRoutes: readonly RouteTemplate[];
 }
 
 /**
  * One OpenAPI operation. `operationId` is `<Service>_<Method>`; additional bindings of the same
  * method get `_2`, `_3`… because operation ids must be unique in a document.
  */
-export function buildOperation(source: OperationSource, schemas: SchemaCollector, annotations: ApiAnnotations): Operation {
+export function buildOperation(
+  source: OperationSource,
+  schemas: SchemaCollector,
+  annotations: ApiAnnotations,
+): Operation {
   const { method, binding, path, bindingIndex } = source;
   const service = method.parent.name;
   const suffix = bindingIndex === 0 ? "" : `_${bindingIndex + 1}`;
-  const operation: Operation = { operationId: `${service}_${method.name}${suffix}`, tags: [service], responses: {} };
-  const description = describe(method);
-  if (description !== undefined) {
-    operation.summary = firstSentence(description);
-    operation.description = description;
-  }
-
+  const description = leadingComment(method);
   const pathFields = path.variables.map((v) => v.fieldPath);
   const parameters = [
     ...pathParameters(method.input, path.variables, schemas),
@@ -42,20 +38,25 @@ export function buildOperation(source: OperationSource, schemas: SchemaCollector
       ? []
       : queryParameters(method.input, boundFieldPaths(pathFields, binding.body), schemas, annotations)),
   ];
-  if (parameters.length > 0) operation.parameters = parameters;
-
   const requestBody = buildRequestBody(method, binding, pathFields, schemas);
-  if (requestBody !== undefined) operation.requestBody = requestBody;
+  const isPublic = annotations.allowsAnonymous(method);
 
-  operation.responses = {
-    "200": buildSuccessResponse(method, binding, schemas),
-    default: {
-      description: "An error, as a google.rpc.Status; the HTTP status is mapped from its gRPC code.",
-      content: { "application/json": { schema: schemas.statusRef() } },
+  // Built in the order readers expect to find the keys in the JSON.
+  const operation: Operation = {
+    tags: [service],
+    ...(description === undefined ? {} : { summary: firstSentence(description), description }),
+    operationId: `${service}_${method.name}${suffix}`,
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(requestBody === undefined ? {} : { requestBody }),
+    responses: {
+      "200": buildSuccessResponse(method, binding, schemas),
+      default: {
+        description: "An error, as a google.rpc.Status; the HTTP status is mapped from its gRPC code.",
+        content: { "application/json": { schema: schemas.statusRef() } },
+      },
     },
+    ...(isPublic ? {} : { security: [{ [bearerSchemeName]: [] }] }),
   };
-
-  if (!isPublicRoute(binding.method, binding.pathTemplate, source.publicRoutes)) operation.security = [{ [bearerSchemeName]: [] }];
   return operation;
 }
 
@@ -83,7 +84,7 @@ function buildRequestBody(
   } else {
     const field = resolveFieldPath(method.input, binding.body);
     schema = schemas.valueSchema(field);
-    description = describe(field) ?? `The \`${binding.body}\` field of ${method.input.name}.`;
+    description = leadingComment(field) ?? `The \`${binding.body}\` field of ${method.input.name}.`;
   }
   if (isStreaming(method, "request")) {
     return {
@@ -104,7 +105,8 @@ function buildSuccessResponse(method: DescMethod, binding: HttpBinding, schemas:
     binding.responseBody === ""
       ? schemas.ref(method.output)
       : schemas.valueSchema(resolveFieldPath(method.output, binding.responseBody));
-  const what = binding.responseBody === "" ? method.output.name : `\`${binding.responseBody}\` of ${method.output.name}`;
+  const what =
+    binding.responseBody === "" ? method.output.name : `\`${binding.responseBody}\` of ${method.output.name}`;
   if (isStreaming(method, "response")) {
     return {
       description: `A stream of ${what}: newline-delimited JSON, each line is one message.`,

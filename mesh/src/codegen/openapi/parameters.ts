@@ -1,9 +1,9 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import type { ApiAnnotations } from "./annotations.ts";
-import { describe, joinDescriptions } from "./comments.ts";
+import { joinDescriptions, leadingComment } from "./comments.ts";
 import { isScalarLikeWellKnownType, isWellKnownType, type SchemaCollector } from "./json-schemas.ts";
 import type { JsonSchema, Parameter } from "./openapi-types.ts";
-import type { PathVariable } from "./path-template.ts";
+import { type PathVariable, segmentsRegex } from "./path-template.ts";
 
 /**
  * Path parameters, one per template variable. The name is the variable as the template writes
@@ -15,13 +15,10 @@ export function pathParameters(request: DescMessage, variables: PathVariable[], 
     const field = resolveFieldPath(request, variable.fieldPath);
     const pattern =
       variable.pattern === "*" ? undefined : `Matches the pattern \`${variable.pattern}\` (may contain slashes).`;
-    const parameter: Parameter = {
-      name: variable.fieldPath,
-      in: "path",
-      required: true,
-      schema: schemas.valueSchema(field),
-    };
-    const description = joinDescriptions(describe(field), pattern);
+    const schema = schemas.valueSchema(field);
+    if (variable.pattern !== "*") schema.pattern = segmentsRegex(variable.pattern);
+    const parameter: Parameter = { name: variable.fieldPath, in: "path", required: true, schema };
+    const description = joinDescriptions(leadingComment(field), pattern);
     if (description !== undefined) parameter.description = description;
     return parameter;
   });
@@ -59,7 +56,7 @@ export function queryParameters(
       const schema = queryValueSchema(field, schemas);
       if (schema === undefined) continue;
       const parameter: Parameter = { name: jsonPath, in: "query", required: isRequired, schema };
-      const description = describe(field);
+      const description = leadingComment(field);
       if (description !== undefined) parameter.description = description;
       parameters.push(parameter);
     }

@@ -29,3 +29,16 @@ export function toOpenApiPath(template: string): OpenApiPath {
   });
   return { path, variables };
 }
+
+/**
+ * A JSON Schema `pattern` for a variable's segments pattern: `*` is one segment, `**` any
+ * number of them, anything else is literal. `shelves/*` becomes `^shelves/[^/]+$`.
+ */
+export function segmentsRegex(pattern: string): string {
+  const segments = pattern.split("/").map((segment) => {
+    if (segment === "*") return "[^/]+";
+    if (segment === "**") return ".+";
+    return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  });
+  return `^${segments.join("/")}$`;
+}

@@ -20,13 +20,18 @@ export const openApiFileName = "weft.openapi.json";
  * through createEcmaScriptPlugin, whose `target` handling treats every generated file as
  * TypeScript (without `target=ts` its default js+dts targets drop the file for transpiling).
  * Errors are reported in the response, as protoc expects, never thrown.
+ *
+ * A request without any REST binding (after the `packages` filter) writes no file at all: buf
+ * runs the plugin once per input of buf.gen.yaml, all into the same `out`, so an empty document
+ * from the test fixtures' input would otherwise overwrite the shop's.
  */
 export const openApiPlugin: Plugin = {
   name: "protoc-gen-weft-openapi",
   version: "v0.1.0",
   run(request: CodeGeneratorRequest): CodeGeneratorResponse {
     try {
-      return success(generate(request));
+      const content = generate(request);
+      return success(content === undefined ? [] : [{ name: openApiFileName, content }]);
     } catch (error) {
       return create(CodeGeneratorResponseSchema, {
         error: `protoc-gen-weft-openapi: ${error instanceof Error ? error.message : String(error)}`,
@@ -35,7 +40,7 @@ export const openApiPlugin: Plugin = {
   },
 };
 
-function generate(request: CodeGeneratorRequest): string {
+function generate(request: CodeGeneratorRequest): string | undefined {
   const options = parseOpenApiOptions(request.parameter);
   const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: request.protoFile }));
   const files = request.fileToGenerate.map((name): DescFile => {
@@ -44,16 +49,17 @@ function generate(request: CodeGeneratorRequest): string {
     return file;
   });
   const document = buildOpenApiDocument({ registry, files, options });
+  if (Object.keys(document.paths).length === 0) return undefined;
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-function success(content: string): CodeGeneratorResponse {
+function success(file: { name: string; content: string }[]): CodeGeneratorResponse {
   return create(CodeGeneratorResponseSchema, {
     supportedFeatures: BigInt(
       CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS,
     ),
     minimumEdition: Edition.EDITION_PROTO2,
     maximumEdition: Edition.EDITION_2023,
-    file: [{ name: openApiFileName, content }],
+    file,
   });
 }

@@ -1,0 +1,100 @@
+import { type DescMethod, type DescService, hasOption, type Message, type Registry } from "@bufbuild/protobuf";
+import {
+  type Code as ConnectCode,
+  ConnectError,
+  type ConnectRouter,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import { http } from "@weft/gen/google/api/annotations_pb.js";
+import { RpcError } from "@weft/mesh";
+import type { EdgeAuthenticator } from "../edge/authenticate.ts";
+import { type EdgeRateLimits, retryAfterKey } from "../edge/rate-limit.ts";
+import type { Upstreams } from "../upstreams.ts";
+import { upstreamOptions } from "./forwarding.ts";
+
+export interface ConnectRoutesOptions {
+  upstreams: Upstreams;
+  authenticator: EdgeAuthenticator;
+  limits: EdgeRateLimits;
+  registry: Registry;
+  timeoutMs: number;
+  requestIdOf: (headers: Headers) => string;
+}
+
+/**
+ * Connect, gRPC-Web and gRPC for every public RPC (those with a google.api.http rule), each
+ * forwarded to its service over the mesh. RPCs without a REST rule are internal and answered
+ * UNIMPLEMENTED here, so the edge can never be a way around the mesh's policies.
+ */
+export function connectRoutes(options: ConnectRoutesOptions): (router: ConnectRouter) => void {
+  return (router) => {
+    for (const service of options.upstreams.services) {
+      router.service(service, forwardingImpl(service, options) as Partial<ServiceImpl<DescService>>);
+    }
+  };
+}
+
+/** Authentication and per-user limits for every Connect/gRPC/gRPC-Web call, before it is forwarded. */
+export function edgeInterceptor(options: ConnectRoutesOptions): Interceptor {
+  return (next) => async (request) => {
+    try {
+      const user = await options.authenticator.authenticate(request.method, request.header.get("authorization"));
+      if (user) await options.limits.admitUser(user.id);
+    } catch (error) {
+      throw toConnectError(error, options.registry);
+    }
+    return next(request);
+  };
+}
+
+function forwardingImpl(service: DescService, options: ConnectRoutesOptions): Record<string, unknown> {
+  const impl: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    if (!isPublic(method)) continue;
+    const callOptions = (ctx: { requestHeader: Headers; signal: AbortSignal; timeoutMs: () => number | undefined }) =>
+      upstreamOptions({
+        authorization: ctx.requestHeader.get("authorization") ?? undefined,
+        requestId: options.requestIdOf(ctx.requestHeader),
+        timeoutMs: Math.min(ctx.timeoutMs() ?? options.timeoutMs, options.timeoutMs),
+        signal: ctx.signal,
+      });
+    if (method.methodKind === "unary") {
+      impl[method.localName] = async (request: Message, ctx: Parameters<typeof callOptions>[0]) => {
+        try {
+          return await options.upstreams.unary(method, request, callOptions(ctx));
+        } catch (error) {
+          throw toConnectError(error, options.registry);
+        }
+      };
+    } else if (method.methodKind === "server_streaming") {
+      impl[method.localName] = async function* (request: Message, ctx: Parameters<typeof callOptions>[0]) {
+        try {
+          yield* options.upstreams.serverStream(method, request, callOptions(ctx));
+        } catch (error) {
+          throw toConnectError(error, options.registry);
+        }
+      };
+    }
+  }
+  return impl;
+}
+
+/** Public means reachable over REST: the RPC has a google.api.http rule. */
+function isPublic(method: DescMethod): boolean {
+  return hasOption(method, http);
+}
+
+/** An upstream RpcError (or anything thrown) as the ConnectError the Connect runtime encodes. */
+export function toConnectError(error: unknown, registry: Registry): ConnectError {
+  if (error instanceof ConnectError) return error;
+  const rpc = RpcError.from(error);
+  const details = rpc.details.flatMap((detail) => {
+    const desc = registry.getMessage(detail.$typeName);
+    return desc ? [{ desc, value: detail }] : [];
+  });
+  const metadata = new Headers();
+  const retryAfter = rpc.metadata.get(retryAfterKey)[0];
+  if (typeof retryAfter === "string") metadata.set(retryAfterKey, retryAfter);
+  return new ConnectError(rpc.rawMessage, rpc.code as number as ConnectCode, metadata, details, error);
+}

@@ -1,0 +1,135 @@
+// In-process stand-ins for the services behind the edge, served over the real mesh (mTLS and the
+// istio/ policies) under the workload names the policies expect, and a key pair for tokens.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ProductSchema } from "@weft/gen/shop/catalog/v1/catalog_pb.js";
+import { CatalogServiceBinding, type CatalogServiceHandlers } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
+import { JwkSchema } from "@weft/gen/shop/identity/v1/identity_pb.js";
+import { IdentityServiceBinding, type IdentityServiceHandlers } from "@weft/gen/shop/identity/v1/identity_weft.js";
+import { OrderStatus } from "@weft/gen/shop/orders/v1/orders_pb.js";
+import { OrderServiceBinding, type OrderServiceHandlers } from "@weft/gen/shop/orders/v1/orders_weft.js";
+import { Code, createMesh, errorWithReason, provide, RpcError } from "@weft/mesh";
+import type { TestMesh } from "@weft/mesh/testing";
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+
+export const issuer = "weft-identity";
+export const audience = "weft";
+
+export interface Tokens {
+  jwk: JWK;
+  sign(claims?: { sub?: string; role?: string; exp?: number | string; iss?: string; aud?: string }): Promise<string>;
+  /** A token signed by a key the identity service never published. */
+  signWithStrangerKey(): Promise<string>;
+  /** An unsigned token (alg none), which no verifier may accept. */
+  unsigned(): string;
+}
+
+export async function createTokens(): Promise<Tokens> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const stranger = await generateKeyPair("ES256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "ES256", use: "sig" };
+  const sign = (key: Parameters<SignJWT["sign"]>[0], claims: Parameters<Tokens["sign"]>[0] = {}) =>
+    new SignJWT({ role: claims.role ?? "customer", email: "u@example.com" })
+      .setProtectedHeader({ alg: "ES256", kid: "test-key" })
+      .setSubject(claims.sub ?? "user-1")
+      .setIssuer(claims.iss ?? issuer)
+      .setAudience(claims.aud ?? audience)
+      .setIssuedAt()
+      .setExpirationTime(claims.exp ?? "1h")
+      .sign(key);
+  return {
+    jwk,
+    sign: (claims) => sign(privateKey, claims),
+    signWithStrangerKey: () => sign(stranger.privateKey),
+    unsigned() {
+      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+      const now = Math.floor(Date.now() / 1000);
+      return `${encode({ alg: "none", kid: "test-key" })}.${encode({ sub: "user-1", iss: issuer, aud: audience, exp: now + 3600 })}.`;
+    },
+  };
+}
+
+const product = (id: string, name: string): MessageInitShape<typeof ProductSchema> => ({
+  id,
+  name,
+  description: `${name}, for tests`,
+  price: { amountMinor: 1999n, currency: "USD" },
+  active: true,
+  available: 7n,
+});
+
+/** Starts fake identity, catalog and orders servers; returns their addresses. */
+export async function startFakes(
+  world: TestMesh,
+  tokens: Tokens,
+): Promise<Record<"identity" | "catalog" | "orders", string>> {
+  const identity: IdentityServiceHandlers = {
+    async signUp() {
+      throw new RpcError(Code.UNIMPLEMENTED, "not in this fake");
+    },
+    async login() {
+      return { accessToken: await tokens.sign(), tokenType: "Bearer", expiresIn: 3600 };
+    },
+    async getJwks() {
+      const { kty, kid, use, alg, crv, x, y } = tokens.jwk;
+      return { keys: [create(JwkSchema, { kty, kid, use, alg, crv, x, y })] };
+    },
+    async getUser(request) {
+      return { user: { id: request.id, email: "u@example.com" } };
+    },
+  };
+  const catalog: CatalogServiceHandlers = {
+    async createProduct(request) {
+      return { product: { name: request.product?.name ?? "", id: "p-new" } };
+    },
+    async updateProduct(request) {
+      return { product: request.product };
+    },
+    async getProduct(request) {
+      if (request.id !== "p-1") throw errorWithReason(Code.NOT_FOUND, "PRODUCT_NOT_FOUND", `no product ${request.id}`);
+      return { product: product("p-1", "Mug") };
+    },
+    async listProducts() {
+      return { products: [product("p-1", "Mug"), product("p-2", "Hoodie")], nextPageToken: "" };
+    },
+    async batchGetProducts() {
+      return { products: [] };
+    },
+  };
+  const order = (status: OrderStatus) => ({
+    order: { id: "o-1", userId: "user-1", status, createTime: timestampFromMs(Date.now()) },
+  });
+  const orders: OrderServiceHandlers = {
+    async placeOrder() {
+      return order(OrderStatus.PENDING);
+    },
+    async getOrder(request, context) {
+      if (request.id !== "o-1") throw new RpcError(Code.NOT_FOUND, "no such order");
+      // Echo what reached the service, so tests can see the edge forwarded the token and request id.
+      context.responseTrailers.set("x-seen-request-id", context.requestId);
+      return order(OrderStatus.CONFIRMED);
+    },
+    async listOrders() {
+      return { orders: [] };
+    },
+    async cancelOrder() {
+      return order(OrderStatus.CANCELLED);
+    },
+    async *watchOrder() {
+      yield order(OrderStatus.PENDING);
+      yield order(OrderStatus.CONFIRMED);
+    },
+  };
+  const addresses = {} as Record<"identity" | "catalog" | "orders", string>;
+  for (const [name, implementation] of [
+    ["identity", provide(IdentityServiceBinding, identity)],
+    ["catalog", provide(CatalogServiceBinding, catalog)],
+    ["orders", provide(OrderServiceBinding, orders)],
+  ] as const) {
+    const mesh = await createMesh({ name, config: world.config() });
+    const server = await mesh.serve([implementation]);
+    world.track(mesh);
+    addresses[name] = `127.0.0.1:${server.port}`;
+  }
+  return addresses;
+}

@@ -1,0 +1,2 @@
+export type { EndUser, TokenVerifierOptions } from "./end-user.ts";
+export { requireRole, TokenVerifier } from "./end-user.ts";

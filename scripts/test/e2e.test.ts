@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { testServerUrl } from "@weft/mesh/data";
+import { freePort } from "@weft/mesh/launcher";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Platform, seedDemoCatalog, serviceNames, startPlatform } from "../platform.ts";
+import { type Face, type OrderView, Refused, restFace, rpcFace } from "./faces.ts";
+
+/**
+ * The whole platform started the way `make up` starts it — every service its own process, the
+ * gateway, mTLS, the istio/ policies — driven only through its public faces. Databases are fresh
+ * ones on the test PostgreSQL (dropped after); NATS is a private nats-server on a free port.
+ */
+const run = randomBytes(3).toString("hex");
+const databasePrefix = `weft_e2e_${run}`;
+const dataDir = mkdtempSync(join(tmpdir(), "weft-e2e-"));
+const logs: string[] = [];
+let platform: Platform;
+
+beforeAll(async () => {
+  platform = await startPlatform({
+    dataDir,
+    natsPort: await freePort(), // a private NATS: no other run's events
+    gatewayPort: 0,
+    freeServicePorts: true,
+    pgUrl: testServerUrl,
+    databasePrefix,
+    env: { PAYMENTS_FLAKY_FAILURE_RATE: "0", LOG_LEVEL: "warn" },
+    logs: (name, line) => logs.push(`${name} │ ${line}`),
+  });
+  await seedDemoCatalog(platform.gatewayUrl);
+}, 240_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
+  for (const name of serviceNames)
+    await admin.unsafe(`drop database if exists "${databasePrefix}_${name}" with (force)`);
+  await admin.end();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (process.env.WEFT_E2E_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
+}, 60_000);
+
+async function until(face: Face, token: string, id: string, done: (o: OrderView) => boolean): Promise<OrderView> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const order = await face.getOrder(token, id);
+    if (done(order) || Date.now() > deadline) return order;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const terminal = (o: OrderView) => o.status !== "PENDING";
+
+describe.each([
+  ["REST", () => restFace(platform.gatewayUrl)],
+  ["gRPC", () => rpcFace("gRPC", createGrpcTransport({ baseUrl: platform.gatewayUrl }))],
+  ["Connect", () => rpcFace("Connect", createConnectTransport({ baseUrl: platform.gatewayUrl, httpVersion: "1.1" }))],
+])("the shop through %s", (faceName, makeFace) => {
+  let face: Face;
+  const alice = { email: `alice-${faceName.toLowerCase()}-${run}@example.com`, password: "alice-password-1" };
+  const bob = { email: `bob-${faceName.toLowerCase()}-${run}@example.com`, password: "bob-password-12" };
+  let aliceToken: string;
+  let bobToken: string;
+  let mug: string;
+  let notebook: string;
+  let confirmed: OrderView;
+
+  beforeAll(async () => {
+    face = makeFace();
+    await face.signUp(alice.email, alice.password);
+    await face.signUp(bob.email, bob.password);
+    aliceToken = await face.login(alice.email, alice.password);
+    bobToken = await face.login(bob.email, bob.password);
+  });
+
+  it("lists the products", async () => {
+    const products = await face.listProducts();
+    mug = products.find((p) => p.name === "Weft Mug")?.id ?? "";
+    notebook = products.find((p) => p.name === "Saga Notebook")?.id ?? "";
+    expect(mug).not.toBe("");
+    expect(notebook).not.toBe("");
+  });
+
+  it("places an order that the saga confirms, lowering the stock and notifying the buyer", async () => {
+    const before = await face.available(aliceToken, mug);
+    const placed = await face.placeOrder(
+      aliceToken,
+      [{ productId: mug, quantity: 2 }],
+      "tok_visa",
+      `k-${run}-${faceName}-1`,
+    );
+    expect(["PENDING", "CONFIRMED"]).toContain(placed.status);
+    confirmed = await until(face, aliceToken, placed.id, terminal);
+    expect(confirmed.status).toBe("CONFIRMED");
+    await expect.poll(() => face.available(aliceToken, mug), { timeout: 10_000 }).toBe(before - 2);
+    await expect.poll(() => face.notifiedOrders(aliceToken), { timeout: 15_000 }).toContain(placed.id);
+  });
+
+  it("rejects an order paid with a declined card", async () => {
+    const placed = await face.placeOrder(
+      aliceToken,
+      [{ productId: mug, quantity: 1 }],
+      "tok_decline",
+      `k-${run}-${faceName}-2`,
+    );
+    const done = await until(face, aliceToken, placed.id, terminal);
+    expect(done.status).toBe("REJECTED");
+    expect(done.statusReason).toBe("CARD_DECLINED");
+  });
+
+  it("rejects an order for more than the stock", async () => {
+    const placed = await face.placeOrder(
+      aliceToken,
+      [{ productId: notebook, quantity: 999 }],
+      "tok_visa",
+      `k-${run}-${faceName}-3`,
+    );
+    const done = await until(face, aliceToken, placed.id, terminal);
+    expect(done.status).toBe("REJECTED");
+    expect(done.statusReason).toBe("INSUFFICIENT_STOCK");
+  });
+
+  it("cancels a confirmed order, returning its stock", async () => {
+    const before = await face.available(aliceToken, mug);
+    const cancelled = await face.cancelOrder(aliceToken, confirmed.id);
+    const done =
+      cancelled.status === "CANCELLED"
+        ? cancelled
+        : await until(face, aliceToken, confirmed.id, (o) => o.status === "CANCELLED");
+    expect(done.status).toBe("CANCELLED");
+    await expect.poll(() => face.available(aliceToken, mug), { timeout: 10_000 }).toBe(before + 2);
+  });
+
+  it("refuses to show one user's order to another (not found)", async () => {
+    const error = await face.getOrder(bobToken, confirmed.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Refused);
+    expect((error as Refused).kind).toBe("not_found");
+  });
+});

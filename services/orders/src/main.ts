@@ -1,0 +1,4 @@
+import { runMain, runService } from "@weft/mesh";
+import { definition } from "./service.ts";
+
+await runMain("orders", () => runService(definition));

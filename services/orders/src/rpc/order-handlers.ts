@@ -1,0 +1,190 @@
+// OrderService handlers: authenticate the end user, validate, call the domain and the store,
+// map outcomes to gRPC statuses. The saga itself runs in the background (saga/runner.ts).
+import type { CatalogServiceClient } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
+import type { OrderServiceHandlers } from "@weft/gen/shop/orders/v1/orders_weft.js";
+import { type CallContext, Code, type EndUser, errorWithReason, RpcError, type TokenVerifier } from "@weft/mesh";
+import type { Database } from "@weft/mesh/data";
+import type { OutboxRelay } from "@weft/mesh/events";
+import { v7 as uuidv7 } from "uuid";
+import { encodePageToken, pageSizeOf } from "../domain/page-token.ts";
+import { initialSaga, requestCancel, type SagaPolicy } from "../domain/saga.ts";
+import { orderMessage, recordOrderEvent } from "../events/order-events.ts";
+import type { OrderChanges } from "../saga/order-changes.ts";
+import {
+  findOrder,
+  findOrderByIdempotencyKey,
+  insertOrder,
+  listOrdersOf,
+  type OrderRecord,
+  orderVersion,
+  type Schema,
+} from "../store/orders.ts";
+import { insertSaga, lockSaga, saveSaga, setCancelNote } from "../store/sagas.ts";
+import { priceWithCatalog } from "./catalog-prices.ts";
+import { validateCancel, validateListOrders, validateOrderId, validatePlaceOrder } from "./validation.ts";
+
+export interface OrderHandlerOptions {
+  db: Database<Schema>;
+  verifier: Pick<TokenVerifier, "userOf">;
+  catalog: CatalogServiceClient;
+  relay: Pick<OutboxRelay<Schema>, "nudge">;
+  changes: OrderChanges;
+  /** Wakes the local saga runner, if this replica runs one. */
+  nudgeSagas: () => void;
+  policy: Pick<SagaPolicy, "stepTimeoutMs">;
+  /** How often WatchOrder re-reads the order when no local change notice arrives. */
+  watchPollMs: number;
+  /** How long CancelOrder waits for the cancellation to settle before answering. */
+  cancelWaitMs: number;
+}
+
+const finalStatuses = new Set(["REJECTED", "CANCELLED"]);
+
+export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandlers {
+  const { db, verifier, changes } = options;
+
+  /** The order if the user may see it: the owner, or an admin. Anything else is NOT_FOUND. */
+  async function visibleOrder(user: EndUser, id: string): Promise<OrderRecord> {
+    const order = await findOrder(db, id);
+    if (order === undefined || (order.userId !== user.id && user.role !== "admin")) {
+      throw new RpcError(Code.NOT_FOUND, `order ${id} not found`);
+    }
+    return order;
+  }
+
+  return {
+    async placeOrder(request, context) {
+      const user = await verifier.userOf(context);
+      validatePlaceOrder(request);
+      const key = request.idempotencyKey === "" ? null : request.idempotencyKey;
+      if (key !== null) {
+        const existing = await findOrderByIdempotencyKey(db, user.id, key);
+        if (existing !== undefined) return { order: orderMessage(existing) };
+      }
+      const priced = await priceWithCatalog(
+        options.catalog,
+        request.items.map((item) => ({ productId: item.productId, quantity: item.quantity })),
+      );
+      const now = new Date();
+      const order: OrderRecord = {
+        id: uuidv7(),
+        userId: user.id,
+        status: "PENDING",
+        statusReason: "",
+        paymentId: "",
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        ...priced,
+      };
+      try {
+        await db.transaction(async (tx) => {
+          await insertOrder(tx, { ...order, idempotencyKey: key });
+          await insertSaga(tx, order.id, initialSaga(now, options.policy), request.paymentMethod, now);
+          await recordOrderEvent(tx, "placed", order);
+        });
+      } catch (error) {
+        // The same key raced in from another call: answer with the order that won.
+        if (key !== null && isUniqueViolation(error)) {
+          const winner = await findOrderByIdempotencyKey(db, user.id, key);
+          if (winner !== undefined) return { order: orderMessage(winner) };
+        }
+        throw error;
+      }
+      options.relay.nudge();
+      options.nudgeSagas();
+      return { order: orderMessage(order) };
+    },
+
+    async getOrder(request, context) {
+      const user = await verifier.userOf(context);
+      validateOrderId(request.id);
+      return { order: orderMessage(await visibleOrder(user, request.id)) };
+    },
+
+    async listOrders(request, context) {
+      const user = await verifier.userOf(context);
+      const after = validateListOrders(request);
+      const size = pageSizeOf(request.pageSize);
+      const rows = await listOrdersOf(db, user.id, after, size + 1);
+      const page = rows.slice(0, size);
+      const last = page.at(-1);
+      return {
+        orders: page.map(orderMessage),
+        nextPageToken: rows.length > size && last !== undefined ? encodePageToken(last.id) : "",
+      };
+    },
+
+    async cancelOrder(request, context) {
+      const user = await verifier.userOf(context);
+      validateCancel(request.id, request.reason);
+      await visibleOrder(user, request.id);
+      const now = new Date();
+      const decision = await db.transaction(async (tx) => {
+        // Saga first, then order: the same lock order as the runner, so the two never deadlock.
+        const saga = await lockSaga(tx, request.id);
+        const order = await findOrder(tx, request.id);
+        if (saga === undefined || order === undefined)
+          throw new RpcError(Code.NOT_FOUND, `order ${request.id} not found`);
+        const decided = requestCancel(order.status, saga, now);
+        if (decided.kind === "requested") {
+          // Keep any runner's lease: its outcome is merged with the cancel when it persists.
+          await saveSaga(tx, request.id, decided.saga, now, false);
+          await setCancelNote(tx, request.id, request.reason);
+        }
+        return decided;
+      });
+      if (decision.kind === "not_cancellable") {
+        throw errorWithReason(
+          Code.FAILED_PRECONDITION,
+          "ORDER_NOT_CANCELLABLE",
+          `order ${request.id} was rejected; there is nothing to cancel`,
+        );
+      }
+      if (decision.kind === "requested") options.nudgeSagas();
+      return { order: orderMessage(await settledOrder(request.id, context)) };
+    },
+
+    async *watchOrder(request, context) {
+      const user = await verifier.userOf(context);
+      validateOrderId(request.id);
+      let order = await visibleOrder(user, request.id);
+      yield { order: orderMessage(order) };
+      while (!finalStatuses.has(order.status) && !context.signal.aborted) {
+        await changes.waitFor(order.id, options.watchPollMs, context.signal);
+        if (context.signal.aborted) return;
+        const version = await orderVersion(db, order.id);
+        if (version === undefined || version === order.version) continue;
+        const changed = await findOrder(db, order.id);
+        if (changed === undefined) return;
+        order = changed;
+        yield { order: orderMessage(order) };
+      }
+    },
+  };
+
+  /** Waits briefly for a cancellation to finish, so the answer usually shows CANCELLED. */
+  async function settledOrder(id: string, context: CallContext): Promise<OrderRecord> {
+    const budget = Math.min(
+      options.cancelWaitMs,
+      (context.deadline?.getTime() ?? Number.POSITIVE_INFINITY) - Date.now() - 200,
+    );
+    const until = Date.now() + Math.max(0, budget);
+    let order = await findOrder(db, id);
+    while (order !== undefined && !finalStatuses.has(order.status) && Date.now() < until && !context.signal.aborted) {
+      await changes.waitFor(id, Math.min(options.watchPollMs, until - Date.now()), context.signal);
+      order = await findOrder(db, id);
+    }
+    if (order === undefined) throw new RpcError(Code.NOT_FOUND, `order ${id} not found`);
+    return order;
+  }
+}
+
+/** PostgreSQL unique_violation (23505), possibly wrapped by drizzle. */
+function isUniqueViolation(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error || (typeof current === "object" && current !== null); ) {
+    if ((current as { code?: unknown }).code === "23505") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
