@@ -38,3 +38,27 @@ test: generate ## The full suite: lint, breaking, typecheck, then every test
 
 up: generate ## Start the whole platform locally: NATS, six services, gateway; Ctrl-C stops it
 	tsx scripts/up.ts
+
+# ---- delivery (Kubernetes + Istio; README "Deploy to Kubernetes with Istio") ----
+WORKLOADS := identity catalog inventory orders payments notifications gateway
+REGISTRY ?= weft
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
+images: ## Build every image, tagged $(REGISTRY)/<name>:$(VERSION) (needs Docker; PUSH=1 pushes)
+	@command -v docker >/dev/null || { echo "make images: docker is not installed" >&2; exit 1; }
+	for name in $(WORKLOADS); do \
+	  dockerfile=services/$$name/Dockerfile; [ $$name = gateway ] && dockerfile=gateway/Dockerfile; \
+	  docker build -f $$dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	    -t $(REGISTRY)/$$name:$(VERSION) . ; \
+	  if [ "$${PUSH:-0}" = 1 ]; then docker push $(REGISTRY)/$$name:$(VERSION); fi; \
+	done
+
+manifests: install ## Render every overlay in deploy/overlays to dist/manifests/<overlay>.yaml
+	tsx scripts/manifests/render.ts dist/manifests
+
+rollout: ## Canary SERVICE at VERSION: 10 → 50 → 100 % with a gate between steps, then promote
+	scripts/rollout.sh rollout "$(SERVICE)" "$(VERSION)"
+
+rollback: ## Send all of SERVICE's traffic back to stable and remove its canary
+	scripts/rollout.sh rollback "$(SERVICE)"

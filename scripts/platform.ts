@@ -70,16 +70,16 @@ export interface Platform {
   /** Stops one service (SIGKILL by default) without restarting it. */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   start(name: ServiceName): Promise<void>;
+  /** Stops the NATS the platform started (SIGTERM, so JetStream flushes) and starts it again on the same store. */
+  restartNats(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const say = options.progress ?? (() => {});
   const meshDir = join(options.dataDir, "mesh");
-  const nats = await provideNats(
-    { host: "127.0.0.1", port: options.natsPort ?? 4222, storeDir: join(options.dataDir, "nats") },
-    options.logs,
-  );
+  const natsPlan = { host: "127.0.0.1", port: options.natsPort ?? 4222, storeDir: join(options.dataDir, "nats") };
+  let nats = await provideNats(natsPlan, options.logs);
   say(nats.process ? `started nats-server (JetStream) at ${nats.url}` : `using NATS at ${nats.url}`);
 
   const ports = {} as Record<ServiceName, number>;
@@ -151,6 +151,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       running.delete(name);
     },
     start: startService,
+    async restartNats() {
+      if (!nats.process) throw new Error("the platform did not start this NATS, so it will not restart it");
+      await stopProcesses([nats.process], 10_000);
+      nats = await provideNats(natsPlan, options.logs);
+    },
     async restart(name, signal = "SIGKILL") {
       await platform.kill(name, signal);
       await startService(name);
