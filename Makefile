@@ -58,6 +58,7 @@ manifests: install ## Render every overlay in deploy/overlays to dist/manifests/
 	tsx scripts/manifests/render.ts dist/manifests
 
 rollout: ## Canary SERVICE at VERSION: 10 → 50 → 100 % with a gate between steps, then promote
+	@case "$(origin VERSION)" in "command line"|environment) ;; *) echo "make rollout: set VERSION=<image tag>" >&2; exit 2;; esac
 	scripts/rollout.sh rollout "$(SERVICE)" "$(VERSION)"
 
 rollback: ## Send all of SERVICE's traffic back to stable and remove its canary

@@ -7,6 +7,7 @@ import { ensureDatabaseExists } from "@weft/mesh/data";
 import {
   checkHealth,
   freePort,
+  isListening,
   type LineSink,
   provideNats,
   type Supervised,
@@ -75,6 +76,14 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs a TypeScript entry point in a node process of its own: node with tsx's loader, not the tsx
+ * CLI, whose wrapper process would take a SIGKILL and leave the real program running.
+ */
+function typescriptProgram(entry: string): { command: string; args: string[] } {
+  return { command: process.execPath, args: ["--import", "tsx", entry] };
+}
+
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const say = options.progress ?? (() => {});
   const meshDir = join(options.dataDir, "mesh");
@@ -111,8 +120,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
   const specFor = (name: ServiceName) => ({
     name,
-    command: join(root, "node_modules/.bin/tsx"),
-    args: [join(root, "services", name, "src/main.ts")],
+    ...typescriptProgram(join(root, "services", name, "src/main.ts")),
     cwd: root,
     env: {
       ...common,
@@ -149,6 +157,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       process.child.kill(signal);
       await process.exited;
       running.delete(name);
+      // The process is the service itself (no wrapper that could leave it running): its port is free.
+      const [host, port] = addresses[name].split(":");
+      if (await isListening(host!, Number(port))) throw new Error(`${name} still listens after ${signal}`);
     },
     start: startService,
     async restartNats() {
@@ -182,8 +193,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       startProcess(
         {
           name: "gateway",
-          command: join(root, "node_modules/.bin/tsx"),
-          args: [join(root, "gateway/src/main.ts")],
+          ...typescriptProgram(join(root, "gateway/src/main.ts")),
           cwd: root,
           env: { ...common, GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(gatewayPort), GRPC_PORT: "0" },
         },

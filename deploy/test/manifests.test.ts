@@ -3,10 +3,12 @@
 // proto/, the policies and each other. The last block breaks a manifest on purpose per check and
 // proves the check notices.
 
+import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isMap, type KubeObject, KustomizeError, render } from "../../scripts/manifests/kustomize.ts";
+import { parseAllDocuments } from "yaml";
+import { isMap, type KubeObject, KustomizeError, objectId, render } from "../../scripts/manifests/kustomize.ts";
 import { crossChecks, IstioSchemas, istioSchemaFile, repositoryRoot, schemaProblems } from "./checks.ts";
 
 const overlaysDir = join(repositoryRoot, "deploy", "overlays");
@@ -239,5 +241,18 @@ describe("the checks catch broken manifests", () => {
     expect(() => render(join(repositoryRoot, "deploy", "test", "fixtures", "unsupported"))).toThrow(
       /field "configMapGenerator" is not implemented by scripts\/manifests/,
     );
+  });
+});
+
+// Where kubectl is installed, the built-in renderer must produce the same objects as
+// `kubectl kustomize` (order aside: kubectl sorts by its own rules), so the subset cannot drift.
+const kubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+describe.skipIf(!kubectl)("the built-in renderer against kubectl kustomize", () => {
+  it.each(overlays)("%s: identical objects", (overlay) => {
+    const output = execFileSync("kubectl", ["kustomize", join(overlaysDir, overlay)], { encoding: "utf8" });
+    const theirs = parseAllDocuments(output).map((document) => document.toJS() as KubeObject);
+    const ours = rendered.get(overlay)!.map((object) => JSON.parse(JSON.stringify(object)) as KubeObject);
+    const byId = (objects: KubeObject[]) => new Map(objects.map((object) => [objectId(object), object]));
+    expect(byId(ours)).toEqual(byId(theirs));
   });
 });

@@ -175,15 +175,19 @@ function strategicMerge(base: unknown, patch: unknown, file: string, path: strin
   return merged;
 }
 
+// As kubectl's strategic merge orders it: the patch's entries first (merged into their base
+// entry when the key matches), then the base entries the patch did not mention.
 function mergeList(base: unknown[], patch: unknown[], key: string, file: string, path: string): unknown[] {
-  const result = base.map((item) => structuredClone(item));
-  for (const item of patch) {
+  const patched = patch.map((item) => {
     if (!isMap(item) || typeof item[key] !== "string") fail(file, `${path}: every entry needs a string "${key}"`);
-    const index = result.findIndex((existing) => isMap(existing) && existing[key] === item[key]);
-    if (index === -1) result.push(structuredClone(item));
-    else result[index] = strategicMerge(result[index], item, file, `${path}[${key}=${String(item[key])}]`);
-  }
-  return result;
+    const existing = base.find((candidate) => isMap(candidate) && candidate[key] === item[key]);
+    return existing === undefined
+      ? structuredClone(item)
+      : strategicMerge(existing, item, file, `${path}[${key}=${String(item[key])}]`);
+  });
+  const keys = new Set(patch.map((item) => (isMap(item) ? item[key] : undefined)));
+  const untouched = base.filter((item) => !(isMap(item) && keys.has(item[key]))).map((item) => structuredClone(item));
+  return [...patched, ...untouched];
 }
 
 function pointerTokens(pointer: string, file: string): string[] {
