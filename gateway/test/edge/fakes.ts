@@ -9,44 +9,12 @@ import { IdentityServiceBinding, type IdentityServiceHandlers } from "@weft/gen/
 import { OrderStatus } from "@weft/gen/shop/orders/v1/orders_pb.js";
 import { OrderServiceBinding, type OrderServiceHandlers } from "@weft/gen/shop/orders/v1/orders_weft.js";
 import { Code, createMesh, errorWithReason, provide, RpcError } from "@weft/mesh";
-import type { TestMesh } from "@weft/mesh/testing";
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { type TestMesh, TestTokens } from "@weft/mesh/testing";
 
-export const issuer = "weft-identity";
-export const audience = "weft";
+export type Tokens = TestTokens;
 
-export interface Tokens {
-  jwk: JWK;
-  sign(claims?: { sub?: string; role?: string; exp?: number | string; iss?: string; aud?: string }): Promise<string>;
-  /** A token signed by a key the identity service never published. */
-  signWithStrangerKey(): Promise<string>;
-  /** An unsigned token (alg none), which no verifier may accept. */
-  unsigned(): string;
-}
-
-export async function createTokens(): Promise<Tokens> {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const stranger = await generateKeyPair("ES256");
-  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "ES256", use: "sig" };
-  const sign = (key: Parameters<SignJWT["sign"]>[0], claims: Parameters<Tokens["sign"]>[0] = {}) =>
-    new SignJWT({ role: claims.role ?? "customer", email: "u@example.com" })
-      .setProtectedHeader({ alg: "ES256", kid: "test-key" })
-      .setSubject(claims.sub ?? "user-1")
-      .setIssuer(claims.iss ?? issuer)
-      .setAudience(claims.aud ?? audience)
-      .setIssuedAt()
-      .setExpirationTime(claims.exp ?? "1h")
-      .sign(key);
-  return {
-    jwk,
-    sign: (claims) => sign(privateKey, claims),
-    signWithStrangerKey: () => sign(stranger.privateKey),
-    unsigned() {
-      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-      const now = Math.floor(Date.now() / 1000);
-      return `${encode({ alg: "none", kid: "test-key" })}.${encode({ sub: "user-1", iss: issuer, aud: audience, exp: now + 3600 })}.`;
-    },
-  };
+export function createTokens(): Promise<TestTokens> {
+  return TestTokens.create();
 }
 
 const product = (id: string, name: string): MessageInitShape<typeof ProductSchema> => ({

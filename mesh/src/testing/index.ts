@@ -11,6 +11,7 @@ import type { ServiceBinding } from "../rpc/binding.ts";
 import { type RunningService, type ServiceDefinition, startService } from "../service.ts";
 
 export { createTestDatabase, type TestDatabase } from "../data/index.ts";
+export { type TestClaims, TestTokens } from "./tokens.ts";
 
 const repositoryRoot = new URL("../../../", import.meta.url).pathname;
 

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { CatalogServiceBinding, type CatalogServiceClient } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
 import { RpcError } from "@weft/mesh";
-import { TestMesh } from "@weft/mesh/testing";
+import { TestMesh, TestTokens } from "@weft/mesh/testing";
 import { catalogService } from "../../src/service.ts";
-import { TestTokens } from "./tokens.ts";
 
 /**
  * The catalog running for real (fresh database, real NATS, istio/ policies) with a durable

@@ -1,8 +1,7 @@
 import { InventoryServiceBinding, type InventoryServiceClient } from "@weft/gen/shop/inventory/v1/inventory_weft.js";
 import { RpcError } from "@weft/mesh";
-import { TestMesh } from "@weft/mesh/testing";
+import { TestMesh, TestTokens } from "@weft/mesh/testing";
 import { inventoryService } from "../../src/service.ts";
-import { TestTokens } from "./tokens.ts";
 
 /** The inventory service running for real (fresh database, real NATS, istio/ policies), and its callers. */
 export async function startInventory(env: Record<string, string> = {}) {
