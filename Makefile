@@ -39,6 +39,9 @@ test: generate ## The full suite: lint, breaking, typecheck, then every test
 up: generate ## Start the whole platform locally: NATS, six services, gateway; Ctrl-C stops it
 	tsx scripts/up.ts
 
+bench: generate ## Benchmarks P1–P5 side by side (loopback, < 10 min); prints a table, rewrites BENCHMARKS.md
+	tsx bench/main.ts
+
 # ---- delivery (Kubernetes + Istio; README "Deploy to Kubernetes with Istio") ----
 WORKLOADS := identity catalog inventory orders payments notifications gateway
 REGISTRY ?= weft

@@ -217,6 +217,8 @@ export async function startGateway(mesh: Mesh, settings: GatewaySettings): Promi
 const http2Preface = Buffer.from("PRI * HTTP/2.0");
 
 function routeConnection(socket: Socket, http1: Http1Server, http2: Http2Server): void {
+  // Small RPC frames must leave at once, not wait for Nagle's algorithm to coalesce them.
+  socket.setNoDelay(true);
   socket.once("data", (first: Buffer) => {
     socket.pause();
     const prefix = first.subarray(0, Math.min(first.length, http2Preface.length));

@@ -42,6 +42,52 @@ export interface RunningConsumer {
 
 const tracer = trace.getTracer("weft-mesh");
 
+/** Most events applied in one transaction. */
+const batchLimit = 64;
+
+function headerCarrier(msg: JsMsg): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const [key, values] of msg.headers ?? []) carrier[key] = values[0] ?? "";
+  return carrier;
+}
+
+/**
+ * Groups a consumer's messages into batches of what has already arrived: a lone message is a batch
+ * of one at once (no waiting to fill a batch), a backlog comes out up to `limit` at a time.
+ */
+async function* batches(messages: ConsumerMessages, limit: number): AsyncGenerator<JsMsg[]> {
+  const iterator = messages[Symbol.asyncIterator]();
+  const idle = Symbol("idle");
+  let pending: Promise<IteratorResult<JsMsg>> | undefined;
+  const take = () => {
+    pending ??= iterator.next();
+    return pending;
+  };
+  for (;;) {
+    const first = await take();
+    pending = undefined;
+    if (first.done) return;
+    const batch = [first.value];
+    let ended = false;
+    while (batch.length < limit) {
+      // Whatever is already buffered resolves before the next turn of the event loop.
+      const next = await Promise.race([
+        take(),
+        new Promise<typeof idle>((resolve) => setImmediate(() => resolve(idle))),
+      ]);
+      if (next === idle) break;
+      pending = undefined;
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      batch.push(next.value);
+    }
+    yield batch;
+    if (ended) return;
+  }
+}
+
 /**
  * Consumes events from a durable JetStream consumer, exactly once in effect: the handler runs in a
  * database transaction that also records the event id in the inbox, so a redelivery (after a
@@ -72,12 +118,62 @@ export async function startConsumer<Schema extends Record<string, unknown>>(
   const backoffMs = options.backoffMs ?? [200, 1_000, 5_000];
 
   const consumer = await bus.js.consumers.get(stream.name, name);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: batchLimit });
   const loop = (async () => {
-    for await (const msg of messages) {
-      await handleOne(msg);
-    }
+    for await (const batch of batches(messages, batchLimit)) await handleBatch(batch);
   })();
+
+  /**
+   * Applies what arrived together in one transaction: one commit for the batch instead of one per
+   * event, which is what bounds a consumer's rate. If anything in it fails, the batch is rolled
+   * back and applied again one event at a time, so only the failing event is retried or parked.
+   */
+  async function handleBatch(batch: readonly JsMsg[]): Promise<void> {
+    if (batch.length === 1) return handleOne(batch[0]!);
+    const decoded: Array<{ msg: JsMsg; event: ReceivedEvent }> = [];
+    for (const msg of batch) {
+      const envelope = readEnvelope(msg.headers);
+      const schema = envelope && registry.getMessage(envelope.type);
+      if (!envelope || !schema) {
+        await handleOne(msg); // parked or skipped on its own
+        continue;
+      }
+      try {
+        decoded.push({
+          msg,
+          event: { ...envelope, message: fromBinary(schema, msg.data), deliveryCount: msg.info.deliveryCount },
+        });
+      } catch {
+        await handleOne(msg);
+      }
+    }
+    if (decoded.length === 0) return;
+    const spans = decoded.map(({ msg, event }) => {
+      const parent = propagation.extract(context.active(), headerCarrier(msg));
+      return { parent, span: tracer.startSpan(`consume ${event.type}`, { kind: SpanKind.CONSUMER }, parent) };
+    });
+    try {
+      await options.db.transaction(async (tx) => {
+        const fresh = await tx
+          .insert(inbox)
+          .values(decoded.map(({ event }) => ({ consumer: name, eventId: event.id })))
+          .onConflictDoNothing()
+          .returning({ eventId: inbox.eventId });
+        const unseen = new Set(fresh.map((row) => row.eventId));
+        for (const [i, { event }] of decoded.entries()) {
+          if (!unseen.delete(event.id)) continue; // seen before, or twice in this batch
+          const { parent, span } = spans[i]!;
+          await context.with(trace.setSpan(parent, span), () => options.handle(tx, event));
+        }
+      });
+    } catch {
+      for (const { span } of spans) span.end();
+      for (const { msg } of decoded) await handleOne(msg);
+      return;
+    }
+    for (const { span } of spans) span.end();
+    for (const { msg } of decoded) msg.ack();
+  }
 
   async function handleOne(msg: JsMsg): Promise<void> {
     const envelope = readEnvelope(msg.headers);
@@ -90,9 +186,7 @@ export async function startConsumer<Schema extends Record<string, unknown>>(
       msg.ack(); // another event of the package, which this consumer does not handle
       return;
     }
-    const carrier: Record<string, string> = {};
-    for (const [key, values] of msg.headers ?? []) carrier[key] = values[0] ?? "";
-    const parent = propagation.extract(context.active(), carrier);
+    const parent = propagation.extract(context.active(), headerCarrier(msg));
     const span = tracer.startSpan(`consume ${envelope.type}`, { kind: SpanKind.CONSUMER }, parent);
     try {
       const message = fromBinary(schema, msg.data);

@@ -1,3 +1,4 @@
+import { TLSSocket } from "node:tls";
 import { principalFromSpiffeId } from "./spiffe.ts";
 import { uriOfSubjectAltNames } from "./subject-alt-names.ts";
 import { spiffeIdFromXfcc } from "./xfcc.ts";
@@ -18,8 +19,30 @@ export interface CallWithMetadata {
  * the CA given to `serverCredentials`, so this is an authenticated identity.
  */
 export function principalFromCall(call: CallWithAuthContext): string | undefined {
+  const socket = tlsSocketOf(call);
+  if (socket !== undefined && principalBySocket.has(socket)) return principalBySocket.get(socket);
   const uri = uriOfSubjectAltNames(call.getAuthContext().sslPeerCertificate?.subjectaltname);
-  return uri === undefined ? undefined : principalFromSpiffeId(uri);
+  const principal = uri === undefined ? undefined : principalFromSpiffeId(uri);
+  if (socket !== undefined) principalBySocket.set(socket, principal);
+  return principal;
+}
+
+/**
+ * The peer of a TLS connection cannot change while it lasts (TLS 1.3 has no renegotiation), but
+ * grpc-js parses the peer certificate again for every call — a fifth of a busy server's CPU. So
+ * the principal is remembered per connection, and forgotten with it.
+ */
+const principalBySocket = new WeakMap<TLSSocket, string | undefined>();
+
+/**
+ * The connection's TLS socket, reached through grpc-js internals (call → intercepting call →
+ * HTTP/2 stream → session). When a grpc-js release moves them, this finds nothing and the
+ * principal is simply read per call again.
+ */
+function tlsSocketOf(call: CallWithAuthContext): TLSSocket | undefined {
+  const internals = call as unknown as { call?: { stream?: { session?: { socket?: unknown } } } };
+  const socket = internals.call?.stream?.session?.socket;
+  return socket instanceof TLSSocket && socket.authorized ? socket : undefined;
 }
 
 /**

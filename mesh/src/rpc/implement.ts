@@ -159,23 +159,28 @@ function contextFor(call: ServerCall, method: MethodInfo, options: ImplementOpti
   const abort = (code: Code, message: string) => {
     if (!controller.signal.aborted) controller.abort(new RpcError(code, message));
   };
+
+  // A deadline the caller set is enforced by grpc-js itself, which cancels the call when it
+  // passes (the "cancelled" event below, told apart by the clock); only the server's own default
+  // for calls that carry none needs a timer of ours.
+  const callerDeadline = toDate(call.getDeadline());
+  const deadline =
+    callerDeadline ??
+    (options.defaultDeadlineMs === undefined ? undefined : new Date(Date.now() + options.defaultDeadlineMs));
+  const deadlinePassed = () => deadline !== undefined && Date.now() >= deadline.getTime();
+  const expire = () => abort(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+  let timer: NodeJS.Timeout | undefined;
+  if (deadlinePassed()) expire();
+  else if (callerDeadline === undefined && deadline !== undefined)
+    timer = setTimeout(expire, deadline.getTime() - Date.now());
+
   // Every grpc-js call object is an EventEmitter; the union of their typings is not callable.
   const events: EventEmitter = call;
-  const onCancelled = () => abort(Code.CANCELLED, "call cancelled by the caller");
+  const onCancelled = () => (deadlinePassed() ? expire() : abort(Code.CANCELLED, "call cancelled by the caller"));
   events.once("cancelled", onCancelled);
   const onShutdown = () => abort(Code.UNAVAILABLE, "server shutting down");
   options.shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
 
-  const deadline =
-    toDate(call.getDeadline()) ??
-    (options.defaultDeadlineMs === undefined ? undefined : new Date(Date.now() + options.defaultDeadlineMs));
-  let timer: NodeJS.Timeout | undefined;
-  if (deadline !== undefined) {
-    const remaining = deadline.getTime() - Date.now();
-    const expire = () => abort(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-    if (remaining <= 0) expire();
-    else timer = setTimeout(expire, remaining);
-  }
   const requestId = call.metadata.get("x-request-id")[0];
   const context: CallContext = {
     method,

@@ -41,6 +41,9 @@ function logCall(
   seconds: number,
   spanContext: { traceId: string; spanId: string },
 ) {
+  const level = code === Code.OK ? "debug" : serverFaults.has(code) ? "warn" : "info";
+  // Successful calls log at debug: skip building the line on the hot path when that is off.
+  if (!logger.isLevelEnabled(level)) return;
   const line = {
     request_id: call.requestId,
     trace_id: spanContext.traceId,
@@ -50,9 +53,7 @@ function logCall(
     duration_ms: Math.round(seconds * 1000 * 100) / 100,
     peer: call.principal ?? call.peerAddress,
   };
-  if (code === Code.OK) logger.debug(line, "rpc");
-  else if (serverFaults.has(code)) logger.warn(line, "rpc failed");
-  else logger.info(line, "rpc refused");
+  logger[level](line, code === Code.OK ? "rpc" : level === "warn" ? "rpc failed" : "rpc refused");
 }
 
 /** Refuses calls whose peer has no verified identity (mesh and istio modes). */
@@ -70,8 +71,20 @@ export function requirePeerIdentity(): ServerInterceptor {
  * a denied call exactly as an Istio sidecar would.
  */
 export function authorizeByPolicy(engine: PolicyEngine, workload: Workload, logger: Logger): ServerInterceptor {
+  // Policies are loaded once and never change while the server runs, so each (caller, method)
+  // is decided once. The set of callers and methods is small and bounded by the mesh.
+  const decisions = new Map<string, ReturnType<PolicyEngine["decide"]>>();
+  const decide = (principal: string | undefined, path: string) => {
+    const key = `${principal ?? ""}\u0000${path}`;
+    let decision = decisions.get(key);
+    if (decision === undefined) {
+      decision = engine.decide(workload, { principal, path, method: "POST" });
+      if (decisions.size < 10_000) decisions.set(key, decision);
+    }
+    return decision;
+  };
   return async (call, next) => {
-    const decision = engine.decide(workload, { principal: call.principal, path: call.method.path, method: "POST" });
+    const decision = decide(call.principal, call.method.path);
     if (!decision.allowed) {
       logger.info(
         { request_id: call.requestId, rpc: call.method.path, peer: call.principal, reason: decision.reason },

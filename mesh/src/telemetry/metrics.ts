@@ -24,6 +24,12 @@ interface SideSeries {
 }
 
 /** From 1 ms to 10 s: mesh RPCs are mostly milliseconds, deadlines are seconds. */
+interface MethodChildren {
+  started: ReturnType<Counter<MethodLabel>["labels"]>;
+  handling: ReturnType<Histogram<MethodLabel>["labels"]>;
+  handled: Map<number, ReturnType<Counter<HandledLabel>["labels"]>>;
+}
+
 const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -34,6 +40,7 @@ const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export class RpcMetrics {
   readonly registry: Registry;
   readonly #series: Record<RpcSide, SideSeries>;
+  readonly #byMethod = new Map<string, MethodChildren>();
 
   constructor(options: RpcMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
