@@ -40,7 +40,7 @@ const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export class RpcMetrics {
   readonly registry: Registry;
   readonly #series: Record<RpcSide, SideSeries>;
-  readonly #byMethod = new Map<string, MethodChildren>();
+  private readonly methodChildren = new Map<string, MethodChildren>();
 
   constructor(options: RpcMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
