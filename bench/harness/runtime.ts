@@ -8,6 +8,7 @@ import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createLogger, type Logger, type MeshConfig, meshConfigFromEnv } from "@weft/mesh";
 import pino from "pino";
+import { loadOrCreateCa, spiffeId } from "../../mesh/src/identity/index.ts";
 
 /** Registers a real tracer provider (always-on sampling, batch processor) whose exporter discards. */
 export function startNoopSdkTracing(): () => Promise<void> {
@@ -55,4 +56,11 @@ export interface Pems {
   caPem: string;
   certPem: string;
   keyPem: string;
+}
+
+/** A certificate for `serviceAccount` from the mesh CA in `meshDir`, the one the Weft side uses too. */
+export async function issuePems(meshDir: string, serviceAccount: string): Promise<Pems> {
+  const ca = await loadOrCreateCa(meshDir);
+  const identity = await ca.issue({ spiffeId: spiffeId({ namespace: "shop", serviceAccount }) });
+  return { caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem };
 }

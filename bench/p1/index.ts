@@ -3,13 +3,12 @@
 // same certificates, codecs and handler.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadOrCreateCa, spiffeId } from "../../mesh/src/identity/index.ts";
 import { type ChildHandle, startChild } from "../harness/child.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import { compareClosed, compareOpen, type Series, startDrivers, summarize, type Variant } from "../harness/drivers.ts";
 import { profileMarkdown, profilesIn, summarizeProfile } from "../harness/profile.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
-import type { MeshDirs, Pems } from "../harness/runtime.ts";
+import { issuePems, type MeshDirs } from "../harness/runtime.ts";
 import { pairedRatio } from "../harness/stats.ts";
 import { echoPolicyYaml } from "./echo.ts";
 import type { P1ServerRequest } from "./server.ts";
@@ -17,12 +16,6 @@ import type { P1ServerRequest } from "./server.ts";
 const serverEntry = new URL("./server.ts", import.meta.url);
 const weftName = "Weft server+client";
 const bareName = "bare grpc-js server+client";
-
-async function issue(meshDir: string, serviceAccount: string): Promise<Pems> {
-  const ca = await loadOrCreateCa(meshDir);
-  const identity = await ca.issue({ spiffeId: spiffeId({ namespace: "shop", serviceAccount }) });
-  return { caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem };
-}
 
 async function startServer(
   name: string,
@@ -40,8 +33,8 @@ export async function runP1(context: BenchContext): Promise<Section> {
   const dirs: MeshDirs = { meshDir: join(dir, "ca"), policyDir: join(dir, "policy") };
   mkdirSync(dirs.policyDir, { recursive: true });
   writeFileSync(join(dirs.policyDir, "echo.yaml"), echoPolicyYaml);
-  const serverPems = await issue(dirs.meshDir, "echo");
-  const clientPems = await issue(dirs.meshDir, "bench-client");
+  const serverPems = await issuePems(dirs.meshDir, "echo");
+  const clientPems = await issuePems(dirs.meshDir, "bench-client");
 
   const weftServer = await startServer("p1-weft-server", { kind: "start-weft", ...dirs });
   const bareServer = await startServer("p1-bare-server", { kind: "start-bare", pems: serverPems });

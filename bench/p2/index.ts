@@ -1,13 +1,12 @@
 // P2 edge: the same GetProduct as REST/JSON through the gateway, as Connect through the gateway, as
 // gRPC straight to the service, and from connect-node serving the same handler directly.
 import { join } from "node:path";
-import { loadOrCreateCa, spiffeId } from "../../mesh/src/identity/index.ts";
 import { type ChildHandle, startChild } from "../harness/child.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import { compareClosed, type Series, startDrivers, summarize, type Variant } from "../harness/drivers.ts";
 import { profileMarkdown, profilesIn, summarizeProfile } from "../harness/profile.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
-import type { MeshDirs, Pems } from "../harness/runtime.ts";
+import { issuePems, type MeshDirs } from "../harness/runtime.ts";
 import { pairedRatio } from "../harness/stats.ts";
 import type { P2ServerRequest } from "./servers.ts";
 
@@ -17,12 +16,6 @@ const connect = "Connect via gateway";
 const grpc = "gRPC direct to service";
 const connectNode = "connect-node serving directly";
 const driverProcesses = 2;
-
-async function issue(meshDir: string, serviceAccount: string): Promise<Pems> {
-  const ca = await loadOrCreateCa(meshDir);
-  const identity = await ca.issue({ spiffeId: spiffeId({ namespace: "shop", serviceAccount }) });
-  return { caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem };
-}
 
 async function server(
   name: string,
@@ -37,8 +30,8 @@ export async function runP2(context: BenchContext): Promise<Section> {
   const started = performance.now();
   const dir = scratch(context, "p2");
   const dirs: MeshDirs = { meshDir: join(dir, "ca"), policyDir: new URL("../../istio", import.meta.url).pathname };
-  const catalogPems = await issue(dirs.meshDir, "catalog");
-  const callerPems = await issue(dirs.meshDir, "gateway");
+  const catalogPems = await issuePems(dirs.meshDir, "catalog");
+  const callerPems = await issuePems(dirs.meshDir, "gateway");
 
   const catalog = await server("p2-catalog", { kind: "catalog", ...dirs });
   const catalogAddr = `127.0.0.1:${catalog.port}`;
