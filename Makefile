@@ -16,7 +16,7 @@ node_modules/.installed: package.json package-lock.json $(wildcard */package.jso
 install: node_modules/.installed ## Install dependencies (npm ci; also generates code)
 
 generate: install ## Generate TypeScript from proto/ into gen/ (buf generate)
-	buf generate
+	npm run --silent generate
 
 lint: install ## buf lint and Biome
 	buf lint

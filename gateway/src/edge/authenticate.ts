@@ -1,7 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Metadata } from "@grpc/grpc-js";
 import type { EndUser, TokenVerifier } from "@weft/mesh";
-import { allowsAnonymous } from "./public-rpcs.ts";
+import { allowsAnonymous } from "@weft/mesh/contracts";
 
 /**
  * Verifies the caller's access token at the edge. Public RPCs need none (one that is sent anyway

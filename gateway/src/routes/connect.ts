@@ -1,4 +1,4 @@
-import { type DescMethod, type DescService, hasOption, type Message, type Registry } from "@bufbuild/protobuf";
+import type { DescService, Message, Registry } from "@bufbuild/protobuf";
 import {
   type Code as ConnectCode,
   ConnectError,
@@ -6,8 +6,8 @@ import {
   type Interceptor,
   type ServiceImpl,
 } from "@connectrpc/connect";
-import { http } from "@weft/gen/google/api/annotations_pb.js";
 import { RpcError } from "@weft/mesh";
+import { isEdgeRpc } from "@weft/mesh/contracts";
 import type { EdgeAuthenticator } from "../edge/authenticate.ts";
 import { type EdgeRateLimits, retryAfterKey } from "../edge/rate-limit.ts";
 import type { Upstreams } from "../upstreams.ts";
@@ -51,7 +51,7 @@ export function edgeInterceptor(options: ConnectRoutesOptions): Interceptor {
 function forwardingImpl(service: DescService, options: ConnectRoutesOptions): Record<string, unknown> {
   const impl: Record<string, unknown> = {};
   for (const method of service.methods) {
-    if (!isPublic(method)) continue;
+    if (!isEdgeRpc(method)) continue;
     const callOptions = (ctx: { requestHeader: Headers; signal: AbortSignal; timeoutMs: () => number | undefined }) =>
       upstreamOptions({
         authorization: ctx.requestHeader.get("authorization") ?? undefined,
@@ -78,11 +78,6 @@ function forwardingImpl(service: DescService, options: ConnectRoutesOptions): Re
     }
   }
   return impl;
-}
-
-/** Public means reachable over REST: the RPC has a google.api.http rule. */
-function isPublic(method: DescMethod): boolean {
-  return hasOption(method, http);
 }
 
 /** An upstream RpcError (or anything thrown) as the ConnectError the Connect runtime encodes. */

@@ -1,6 +1,5 @@
 import { createRegistry, type DescFile, type DescService, type Registry } from "@bufbuild/protobuf";
-import { file_google_rpc_error_details } from "@weft/gen/google/rpc/error_details_pb.js";
-import { file_google_rpc_status } from "@weft/gen/google/rpc/status_pb.js";
+import { file_google_rpc_error_details, file_google_rpc_status } from "@weft/mesh/contracts";
 
 /**
  * The JSON type registry for transcoding: every type of the services' files and of the files they

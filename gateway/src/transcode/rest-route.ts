@@ -1,8 +1,7 @@
 // REST routes read from google.api.http rules. Every rule is validated here, when the router is
 // built, so a mistake in a .proto file fails at startup with the method named, never per request.
 import { type DescField, type DescMethod, type DescService, getOption, hasOption } from "@bufbuild/protobuf";
-import { http } from "@weft/gen/google/api/annotations_pb.js";
-import type { HttpRule } from "@weft/gen/google/api/http_pb.js";
+import { type HttpRule, http } from "@weft/mesh/contracts";
 import { fieldByName, protoPathOf, resolveFieldPath } from "./field-path.ts";
 import { type PathTemplate, parsePathTemplate, type TemplateVariable } from "./path-template.ts";
 import { textUnsupportedReason } from "./text-value.ts";

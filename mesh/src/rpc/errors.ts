@@ -14,8 +14,8 @@ import {
   BadRequestSchema,
   ErrorInfoSchema,
   file_google_rpc_error_details,
-} from "@weft/gen/google/rpc/error_details_pb.js";
-import { StatusSchema } from "@weft/gen/google/rpc/status_pb.js";
+} from "../gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../gen/google/rpc/status_pb.js";
 
 export { Code };
 
