@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runNodeJs } from "@bufbuild/protoplugin";
 import { openApiPlugin } from "./openapi/plugin.ts";
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runNodeJs } from "@bufbuild/protoplugin";
 import { weftPlugin } from "./plugin.ts";
 
