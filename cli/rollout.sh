@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Canary rollouts of one Weft workload with kubectl and istioctl (README, "Deploy to Kubernetes
-# with Istio").
+# with Istio"). `weft rollout` / `weft rollback` run it with the app's namespace and workloads
+# (NAMESPACE, WORKLOADS: from the manifests):
 #
-#   scripts/rollout.sh rollout <service> <version>   canary 10 → 50 → 100 %, gate between steps, promote
-#   scripts/rollout.sh rollback <service>            all traffic to stable, canary removed
-#                                                    (no canary: undo the last promotion)
+#   rollout.sh rollout <service> <version>   canary 10 → 50 → 100 %, gate between steps, promote
+#   rollout.sh rollback <service>            all traffic to stable, canary removed
+#                                            (no canary: undo the last promotion)
 #
 # How the pieces fit: the stable Deployment <service> has pods labelled version=stable, the
 # canary Deployment <service>-canary (created here from the stable one, with the new image)
@@ -18,13 +19,13 @@
 # A failed gate rolls back.
 set -euo pipefail
 
-NAMESPACE="${NAMESPACE:-shop}"
+NAMESPACE="${NAMESPACE:?set NAMESPACE (weft rollout does, from weft.app.yaml)}"
 STEPS="${STEPS:-10 50 100}"
 STEP_WAIT="${STEP_WAIT:-120}"          # seconds of traffic at each weight before the gate
 GATE_WINDOW="${GATE_WINDOW:-2m}"
 MAX_ERROR_RATE="${MAX_ERROR_RATE:-0.01}"
 MIN_REQUESTS="${MIN_REQUESTS:-20}"
-WORKLOADS="identity catalog inventory orders payments notifications gateway"
+WORKLOADS="${WORKLOADS:?set WORKLOADS (weft rollout does: every service and the gateway)}"
 
 die() { echo "rollout: $*" >&2; exit 1; }
 log() { echo "rollout: $*" >&2; }
@@ -131,7 +132,7 @@ rollout() {
   [[ -n "$version" ]] || usage
   preflight
   kubectl -n "$NAMESPACE" get deployment "$service-canary" >/dev/null 2>&1 &&
-    die "a canary of $service is already running; finish it or run make rollback SERVICE=$service"
+    die "a canary of $service is already running; finish it or run weft rollback $service"
   local image
   image="$(kubectl -n "$NAMESPACE" get deployment "$service" -o jsonpath='{.spec.template.spec.containers[0].image}')"
   local new_image="${image%:*}:$version"
@@ -176,7 +177,7 @@ rollout() {
   kubectl -n "$NAMESPACE" patch deployment "$service" --type=merge \
     -p "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"app.kubernetes.io/version\":\"$version\"}}}}}"
   kubectl -n "$NAMESPACE" rollout status deployment "$service" --timeout=10m ||
-    die "stable Deployment did not roll out; traffic stays on the canary — investigate, then make rollback SERVICE=$service"
+    die "stable Deployment did not roll out; traffic stays on the canary — investigate, then weft rollback $service"
   set_weight "$service" 0
   kubectl -n "$NAMESPACE" delete deployment "$service-canary" --wait=true
   log "$service promoted to $version"

@@ -1,0 +1,12 @@
+// What every `weft <command>` module exports.
+
+export interface Command {
+  /** The words after `weft`, e.g. "new service". */
+  readonly name: string;
+  /** Its arguments, as the help shows them. */
+  readonly usage: string;
+  /** One line for `weft help`. */
+  readonly summary: string;
+  /** Runs with the arguments after the command's name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}

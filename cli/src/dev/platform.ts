@@ -1,0 +1,205 @@
+// A whole Weft app on one machine, as `weft dev` starts it and as the end-to-end and chaos tests
+// start it: NATS, every service of the manifests (each its own process, its own database), the
+// gateway, the local CA and mTLS, and health waits. What runs, on which port, with which settings
+// and databases comes from weft.app.yaml and services/*/weft.yaml, never from a list kept here.
+import { join } from "node:path";
+import { type App, addressVariable, type ServiceManifest } from "@weft/mesh/app";
+import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
+import { checkHealth } from "@weft/mesh/launcher";
+import { provideDatabases } from "./databases.ts";
+import { provideNats } from "./nats.ts";
+import { freePort, isListening, waitFor } from "./network.ts";
+import { type LineSink, type Supervised, startProcess, stopProcesses } from "./processes.ts";
+import { gatewayProgram, serviceProgram } from "./programs.ts";
+
+export interface PlatformOptions {
+  /** Local state: CA, embedded databases, NATS store. */
+  dataDir: string;
+  /** Gateway port; 0 picks a free one. */
+  gatewayPort: number;
+  /** Use free ports for the services instead of their manifests' ports (tests). */
+  freeServicePorts?: boolean;
+  /** A PostgreSQL server URL: each service with a database gets its own on it (created if missing). Unset: PGlite. */
+  pgUrl?: string;
+  /** Prefix of the per-service database names on pgUrl (default: the app's name). */
+  databasePrefix?: string;
+  /**
+   * NATS port on 127.0.0.1: reused when something listens there, else a nats-server with
+   * JetStream is started on it (and stopped with the platform). Default 4222; tests pass a free
+   * port to get a private server with no history.
+   */
+  natsPort?: number;
+  /** Extra environment for every process, over the manifests' settings (e.g. PAYMENTS_FLAKY_FAILURE_RATE). */
+  env?: Record<string, string>;
+  /** Where the processes' log lines go. */
+  logs: LineSink;
+  /** Say what is happening (progress lines). */
+  progress?: (line: string) => void;
+}
+
+export interface Platform {
+  readonly app: App;
+  readonly gatewayUrl: string;
+  /** gRPC address of each service, by name (mTLS with a mesh certificate). */
+  readonly addresses: Readonly<Record<string, string>>;
+  /** DATABASE_URL of each service that has one on a PostgreSQL server. */
+  readonly databaseUrls: ReadonlyMap<string, string>;
+  /** A mesh identity for callers outside the processes (tests, seeding): workload "launcher". */
+  readonly mesh: Mesh;
+  /** The NATS the services use. */
+  readonly natsUrl: string;
+  /** Kills a service (SIGKILL by default) and starts it again with the same settings. */
+  restart(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Stops one service (SIGKILL by default) without restarting it. */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  start(name: string): Promise<void>;
+  /** Stops the NATS the platform started (SIGTERM, so JetStream flushes) and starts it again on the same store. */
+  restartNats(): Promise<void>;
+  /** The gateway first (no new calls), then the services, the launcher's mesh and a NATS it started. */
+  stop(): Promise<void>;
+}
+
+const healthTimeoutMs = 60_000;
+
+export async function startPlatform(app: App, options: PlatformOptions): Promise<Platform> {
+  const say = options.progress ?? (() => {});
+  const meshDir = join(options.dataDir, "mesh");
+  const policyDir = join(app.root, "istio");
+  const natsPlan = { host: "127.0.0.1", port: options.natsPort ?? 4222, storeDir: join(options.dataDir, "nats") };
+  let nats = await provideNats(natsPlan, options.logs);
+  say(nats.process ? `started nats-server (JetStream) at ${nats.url}` : `using NATS at ${nats.url}`);
+
+  const addresses: Record<string, string> = {};
+  for (const service of app.services) {
+    addresses[service.name] = `127.0.0.1:${options.freeServicePorts ? await freePort() : service.port}`;
+  }
+  const gatewayPort = options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
+  const databaseUrls = await provideDatabases(app.services, options.pgUrl, options.databasePrefix ?? app.manifest.name);
+
+  const common: Record<string, string> = {
+    WEFT_APP_DIR: app.root,
+    WEFT_DATA_DIR: options.dataDir,
+    MESH_DATA_DIR: meshDir,
+    MESH_POLICY_DIR: policyDir,
+    NATS_URL: nats.url,
+    GRPC_HOST: "127.0.0.1",
+    ...Object.fromEntries(app.services.map((s) => [addressVariable(s.name), addresses[s.name]!])),
+  };
+  const specFor = (service: ServiceManifest) => {
+    const databaseUrl = databaseUrls.get(service.name);
+    return {
+      name: service.name,
+      ...serviceProgram(service),
+      cwd: app.root,
+      env: {
+        ...common,
+        ...service.settings,
+        ...service.devSettings,
+        ...options.env,
+        GRPC_PORT: addresses[service.name]!.split(":")[1]!,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      },
+    };
+  };
+
+  // The CA is created on first use; create it here, once, before the processes race for it.
+  const mesh = await createMesh({
+    name: "launcher",
+    config: { ...meshConfigFromEnv({}), dataDir: meshDir, policyDir, logLevel: "warn", port: 0 },
+  });
+  const running = new Map<string, Supervised>();
+  const credentials = mesh.clientCredentials();
+  const serviceNamed = (name: string): ServiceManifest => {
+    const service = app.service(name);
+    if (service === undefined) throw new Error(`${name} is not a service of ${app.manifest.name}`);
+    return service;
+  };
+
+  const startService = async (name: string) => {
+    const service = serviceNamed(name);
+    const started = Date.now();
+    const process = startProcess(specFor(service), options.logs);
+    running.set(name, process);
+    const address = addresses[name]!;
+    const exited = process.exited.then(() => false);
+    const healthy = await Promise.race([
+      waitFor(async () => (await checkHealth(address, credentials)) === "SERVING", healthTimeoutMs),
+      exited,
+    ]);
+    if (!healthy) {
+      const why = process.child.exitCode !== null || process.child.signalCode !== null ? "exited" : "did not become SERVING within 60 s";
+      throw new Error(`${name} ${why} (see its log lines above)`);
+    }
+    say(`✓ ${name.padEnd(13)} SERVING on ${address} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  };
+
+  const platform: Platform = {
+    app,
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    addresses,
+    databaseUrls,
+    mesh,
+    get natsUrl() {
+      return nats.url;
+    },
+    async kill(name, signal = "SIGKILL") {
+      const process = running.get(name);
+      if (!process) return;
+      process.child.kill(signal);
+      await process.exited;
+      running.delete(name);
+      // The process is the service itself (no wrapper that could leave it running): its port is free.
+      const [host, port] = addresses[name]!.split(":");
+      if (await isListening(host!, Number(port))) throw new Error(`${name} still listens after ${signal}`);
+    },
+    start: startService,
+    async restartNats() {
+      if (!nats.process) throw new Error("the platform did not start this NATS, so it will not restart it");
+      await stopProcesses([nats.process], 10_000);
+      nats = await provideNats(natsPlan, options.logs);
+    },
+    async restart(name, signal = "SIGKILL") {
+      await platform.kill(name, signal);
+      await startService(name);
+    },
+    async stop() {
+      const gateway = running.get("gateway");
+      await stopProcesses(gateway ? [gateway] : [], 10_000);
+      await stopProcesses(
+        [...running.values()].filter((p) => p.name !== "gateway"),
+        10_000,
+      );
+      running.clear();
+      await mesh.close();
+      if (nats.process) await stopProcesses([nats.process], 5_000);
+    },
+  };
+
+  try {
+    say(app.services.length > 0 ? "starting services…" : "no services yet (weft new service <name> adds one)");
+    await Promise.all(app.services.map((service) => startService(service.name)));
+    const gatewayStarted = Date.now();
+    const gateway = startProcess(
+      {
+        name: "gateway",
+        ...gatewayProgram(),
+        cwd: app.root,
+        env: { ...common, ...options.env, GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(gatewayPort), GRPC_PORT: "0" },
+      },
+      options.logs,
+    );
+    running.set("gateway", gateway);
+    const ready = await Promise.race([
+      waitFor(async () => (await fetch(`${platform.gatewayUrl}/readyz`)).ok, healthTimeoutMs),
+      gateway.exited.then(() => false),
+    ]);
+    if (!ready) throw new Error("the gateway did not become ready (see its log lines above)");
+    say(
+      `✓ ${"gateway".padEnd(13)} ready on ${platform.gatewayUrl} (${((Date.now() - gatewayStarted) / 1000).toFixed(1)} s)`,
+    );
+  } catch (error) {
+    await platform.stop();
+    throw error;
+  }
+  return platform;
+}
