@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -6,6 +7,16 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+
+/**
+ * The mesh's own tables (outbox, inbox) and the table that records which of their migrations ran,
+ * apart from the service's `drizzle.__drizzle_migrations`: one place changes them for every service.
+ */
+const meshMigrations = {
+  migrationsFolder: fileURLToPath(new URL("../../drizzle", import.meta.url)),
+  migrationsSchema: "drizzle",
+  migrationsTable: "__weft_mesh_migrations",
+};
 
 /** A service's database, whichever driver is behind it: both speak PostgreSQL. */
 export type Database<Schema extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, Schema>;
@@ -24,7 +35,10 @@ export interface OpenDatabaseOptions<Schema extends Record<string, unknown>> {
   /** Where the embedded database lives, e.g. `.data/orders/db`. */
   dataDir: string;
   schema: Schema;
-  /** The service's committed drizzle-kit migrations, applied before anything else runs. */
+  /**
+   * The service's committed drizzle-kit migrations, applied (then the mesh's own) before anything
+   * else runs.
+   */
   migrationsFolder: string;
   /** Connections in the pool (PostgreSQL only). */
   poolSize?: number;
@@ -37,9 +51,11 @@ export interface OpenedDatabase<Schema extends Record<string, unknown>> {
 }
 
 /**
- * Opens a service's database and brings its schema up to date. With a URL it is a pool of
- * postgres.js connections to a real server (tests, production); without one it is PGlite, a
- * PostgreSQL compiled to WebAssembly, persisted in `dataDir`, so a laptop needs no server.
+ * Opens a service's database and brings its schema up to date: the service's tables, then the
+ * mesh's (after, so a database whose own migrations created outbox/inbox, as before the mesh
+ * owned them, is left as it is). With a URL it is a pool of postgres.js connections to a real
+ * server (tests, production); without one it is PGlite, a PostgreSQL compiled to WebAssembly,
+ * persisted in `dataDir`, so a laptop needs no server.
  */
 export async function openDatabase<Schema extends Record<string, unknown>>(
   options: OpenDatabaseOptions<Schema>,
@@ -53,7 +69,13 @@ export async function openDatabase<Schema extends Record<string, unknown>>(
   mkdirSync(options.dataDir, { recursive: true });
   const client = new PGlite(options.dataDir);
   const db = drizzlePglite(client, { schema: options.schema });
-  await migratePglite(db, { migrationsFolder: options.migrationsFolder });
+  try {
+    await migratePglite(db, { migrationsFolder: options.migrationsFolder });
+    await migratePglite(db, meshMigrations);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
   return { db, kind: "pglite", close: () => client.close() };
 }
 
@@ -65,7 +87,9 @@ async function migrateExclusively(url: string, migrationsFolder: string): Promis
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql`select pg_advisory_lock(hashtext('weft:migrations'))`;
-    await migratePostgres(drizzlePostgres(sql), { migrationsFolder });
+    const db = drizzlePostgres(sql);
+    await migratePostgres(db, { migrationsFolder });
+    await migratePostgres(db, meshMigrations);
   } finally {
     // Closing the session releases the lock, also when the migration failed.
     await sql.end({ timeout: 5 });

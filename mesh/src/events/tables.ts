@@ -5,8 +5,8 @@ const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataTyp
 
 /**
  * Events a service has committed but not yet published: written in the same transaction as the
- * state change they describe, so an event exists if and only if the change does. Include this
- * table in the service's drizzle schema so its migrations create it.
+ * state change they describe, so an event exists if and only if the change does. The mesh
+ * creates it (mesh/drizzle) in every service's database: services leave it out of their schema.
  */
 export const outbox = pgTable(
   "outbox",

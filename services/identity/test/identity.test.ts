@@ -6,7 +6,7 @@ import { UserSignedUpSchema } from "@weft/gen/shop/identity/v1/events_pb.js";
 import { GetJwksResponseSchema, Role } from "@weft/gen/shop/identity/v1/identity_pb.js";
 import { IdentityServiceBinding, type IdentityServiceClient } from "@weft/gen/shop/identity/v1/identity_weft.js";
 import { Code, RpcError, type RunningService, startService } from "@weft/mesh";
-import { connectEventBus, readEnvelope } from "@weft/mesh/events";
+import { connectEventBus, outbox, readEnvelope } from "@weft/mesh/events";
 import { createTestDatabase, TestMesh } from "@weft/mesh/testing";
 import { eq, sql } from "drizzle-orm";
 import {
@@ -152,7 +152,7 @@ describe("bad input", () => {
       expect(error.code).toBe(Code.INVALID_ARGUMENT);
       expect(error.fieldViolations.map((v) => v.field)).toEqual(fields);
       expect(await countUsers()).toBe(before);
-      const [outboxRows] = await identity.db.select({ n: sql<number>`count(*)::int` }).from(schema.outbox);
+      const [outboxRows] = await identity.db.select({ n: sql<number>`count(*)::int` }).from(outbox);
       expect(outboxRows!.n).toBe(before - 1); // one UserSignedUp per customer; the seeded admin has none
     },
   );
@@ -242,7 +242,7 @@ describe("UserSignedUp", () => {
     }
     // The relay marks the row in the transaction that published it, which commits just after the publish.
     const publishedAt = async () =>
-      (await identity.db.select().from(schema.outbox).where(eq(schema.outbox.subject, user!.id)))[0]?.publishedAt;
+      (await identity.db.select().from(outbox).where(eq(outbox.subject, user!.id)))[0]?.publishedAt;
     await expect.poll(publishedAt, { timeout: 5_000 }).toBeInstanceOf(Date);
   });
 });

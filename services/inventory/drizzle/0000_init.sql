@@ -12,23 +12,6 @@ CREATE TABLE "adjustments" (
 	CONSTRAINT "adjustments_delta_non_zero" CHECK ("adjustments"."delta" <> 0)
 );
 --> statement-breakpoint
-CREATE TABLE "inbox" (
-	"consumer" text NOT NULL,
-	"event_id" text NOT NULL,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "inbox_consumer_event_id_pk" PRIMARY KEY("consumer","event_id")
-);
---> statement-breakpoint
-CREATE TABLE "outbox" (
-	"id" uuid PRIMARY KEY NOT NULL,
-	"type" text NOT NULL,
-	"subject" text NOT NULL,
-	"payload" "bytea" NOT NULL,
-	"trace_headers" jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"published_at" timestamp with time zone
-);
---> statement-breakpoint
 CREATE TABLE "reservation_lines" (
 	"reservation_id" text NOT NULL,
 	"product_id" text NOT NULL,
@@ -62,5 +45,4 @@ CREATE TABLE "stock" (
 );
 --> statement-breakpoint
 ALTER TABLE "reservation_lines" ADD CONSTRAINT "reservation_lines_reservation_fk" FOREIGN KEY ("reservation_id") REFERENCES "public"."reservations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "outbox_unpublished_idx" ON "outbox" USING btree ("created_at") WHERE "outbox"."published_at" is null;--> statement-breakpoint
 CREATE INDEX "reservations_active_expiry_idx" ON "reservations" USING btree ("expire_time") WHERE "reservations"."state" = 'ACTIVE';

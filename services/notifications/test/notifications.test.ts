@@ -14,7 +14,7 @@ import {
   OrderRejectedSchema,
 } from "@weft/gen/shop/orders/v1/events_pb.js";
 import { Code, RpcError, type RunningService } from "@weft/mesh";
-import { connectEventBus, type EventBus, envelopeHeaders, protobufContentType } from "@weft/mesh/events";
+import { connectEventBus, type EventBus, envelopeHeaders, outbox, protobufContentType } from "@weft/mesh/events";
 import { TestMesh } from "@weft/mesh/testing";
 import { inArray, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
@@ -152,10 +152,10 @@ describe("order events → notifications", () => {
     // NotificationCreated is announced once per stored notification, not per delivery.
     const [announced] = await notifications.db
       .select({ n: sql<number>`count(*)::int` })
-      .from(schema.outbox)
+      .from(outbox)
       .where(
         inArray(
-          schema.outbox.subject,
+          outbox.subject,
           stored.map((n) => n.id),
         ),
       );

@@ -1,10 +1,3 @@
-CREATE TABLE "inbox" (
-	"consumer" text NOT NULL,
-	"event_id" text NOT NULL,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "inbox_consumer_event_id_pk" PRIMARY KEY("consumer","event_id")
-);
---> statement-breakpoint
 CREATE TABLE "order_lines" (
 	"order_id" text NOT NULL,
 	"line_no" integer NOT NULL,
@@ -31,16 +24,6 @@ CREATE TABLE "orders" (
 	CONSTRAINT "orders_status_check" CHECK ("orders"."status" in ('PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED')),
 	CONSTRAINT "orders_total_check" CHECK ("orders"."total_minor" > 0),
 	CONSTRAINT "orders_currency_check" CHECK ("orders"."currency" ~ '^[A-Z]{3}$')
-);
---> statement-breakpoint
-CREATE TABLE "outbox" (
-	"id" uuid PRIMARY KEY NOT NULL,
-	"type" text NOT NULL,
-	"subject" text NOT NULL,
-	"payload" "bytea" NOT NULL,
-	"trace_headers" jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"published_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "sagas" (
@@ -76,5 +59,4 @@ ALTER TABLE "sagas" ADD CONSTRAINT "sagas_order_id_orders_id_fk" FOREIGN KEY ("o
 CREATE UNIQUE INDEX "order_lines_product_idx" ON "order_lines" USING btree ("order_id","product_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "orders_user_idempotency_key_idx" ON "orders" USING btree ("user_id","idempotency_key");--> statement-breakpoint
 CREATE INDEX "orders_user_id_idx" ON "orders" USING btree ("user_id","id");--> statement-breakpoint
-CREATE INDEX "outbox_unpublished_idx" ON "outbox" USING btree ("created_at") WHERE "outbox"."published_at" is null;--> statement-breakpoint
 CREATE INDEX "sagas_due_idx" ON "sagas" USING btree ("next_attempt_at") WHERE "sagas"."step" <> 'done';

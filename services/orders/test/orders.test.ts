@@ -3,10 +3,11 @@
 import { OrderStatus } from "@weft/gen/shop/orders/v1/orders_pb.js";
 import type { OrderServiceClient } from "@weft/gen/shop/orders/v1/orders_weft.js";
 import { Code, RpcError } from "@weft/mesh";
+import { outbox } from "@weft/mesh/events";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ordersService } from "../src/service.ts";
-import { orders, outbox, sagas } from "../src/store/schema.ts";
+import { orders, sagas } from "../src/store/schema.ts";
 import { OrdersWorld, settle } from "./support/world.ts";
 
 const world = new OrdersWorld();

@@ -1,10 +1,3 @@
-CREATE TABLE "inbox" (
-	"consumer" text NOT NULL,
-	"event_id" text NOT NULL,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "inbox_consumer_event_id_pk" PRIMARY KEY("consumer","event_id")
-);
---> statement-breakpoint
 CREATE TABLE "ledger_entries" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"payment_id" uuid NOT NULL,
@@ -16,16 +9,6 @@ CREATE TABLE "ledger_entries" (
 	CONSTRAINT "ledger_entries_kind_known" CHECK ("ledger_entries"."kind" in ('charge', 'refund')),
 	CONSTRAINT "ledger_entries_refund_link" CHECK (("ledger_entries"."kind" = 'refund') = ("ledger_entries"."refund_id" is not null)),
 	CONSTRAINT "ledger_entries_amount_positive" CHECK ("ledger_entries"."amount_minor" > 0)
-);
---> statement-breakpoint
-CREATE TABLE "outbox" (
-	"id" uuid PRIMARY KEY NOT NULL,
-	"type" text NOT NULL,
-	"subject" text NOT NULL,
-	"payload" "bytea" NOT NULL,
-	"trace_headers" jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"published_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "payments" (
@@ -67,7 +50,6 @@ ALTER TABLE "refunds" ADD CONSTRAINT "refunds_payment_id_payments_id_fk" FOREIGN
 CREATE INDEX "ledger_entries_payment_id_idx" ON "ledger_entries" USING btree ("payment_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "ledger_entries_one_charge_uq" ON "ledger_entries" USING btree ("payment_id") WHERE "ledger_entries"."kind" = 'charge';--> statement-breakpoint
 CREATE UNIQUE INDEX "ledger_entries_refund_uq" ON "ledger_entries" USING btree ("refund_id");--> statement-breakpoint
-CREATE INDEX "outbox_unpublished_idx" ON "outbox" USING btree ("created_at") WHERE "outbox"."published_at" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "payments_idempotency_key_uq" ON "payments" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "payments_order_id_idx" ON "payments" USING btree ("order_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "refunds_idempotency_key_uq" ON "refunds" USING btree ("idempotency_key");--> statement-breakpoint

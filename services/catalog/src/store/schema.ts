@@ -1,9 +1,7 @@
-// Catalog's database: products, the availability replica fed by inventory events, and the
-// mesh's outbox (product events) and inbox (inventory events already applied).
+// Catalog's database: products and the availability replica fed by inventory events. The mesh
+// adds its outbox (product events) and inbox (inventory events already applied) itself.
 import { sql } from "drizzle-orm";
 import { bigint, boolean, check, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-
-export { inbox, outbox } from "@weft/mesh/events";
 
 export const products = pgTable(
   "products",

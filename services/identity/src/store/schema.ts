@@ -1,10 +1,8 @@
-// The identity service's database: accounts, the keys that sign access tokens, and the mesh's
-// outbox/inbox (re-exported so drizzle-kit creates them with the rest).
+// The identity service's database: accounts and the keys that sign access tokens (the mesh
+// migrates its own outbox/inbox into the same database).
 import { sql } from "drizzle-orm";
 import { check, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { JWK } from "jose";
-
-export { inbox, outbox } from "@weft/mesh/events";
 
 export const users = pgTable(
   "users",

@@ -1,9 +1,7 @@
 // Inventory's database: stock per product, reservations with their lines, the adjustment audit
-// trail, and the mesh's outbox (events are written in the same transaction as the state).
+// trail (the mesh's outbox, where events are written in the same transaction, is the mesh's own).
 import { sql } from "drizzle-orm";
 import { bigint, check, foreignKey, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
-
-export { inbox, outbox } from "@weft/mesh/events";
 
 /** One row per product ever stocked. The invariants hold in the database, not only in code. */
 export const stock = pgTable(

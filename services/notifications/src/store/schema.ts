@@ -1,10 +1,8 @@
-// The notifications service's database: the notifications themselves and the mesh's
-// outbox/inbox (re-exported so drizzle-kit creates them with the rest).
+// The notifications service's database: the notifications themselves (the mesh migrates its
+// own outbox/inbox into the same database).
 import { sql } from "drizzle-orm";
 import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { NotificationKindName } from "../domain/notification.ts";
-
-export { inbox, outbox } from "@weft/mesh/events";
 
 export const notifications = pgTable(
   "notifications",

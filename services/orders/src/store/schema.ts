@@ -1,5 +1,5 @@
-// The orders service's database: orders with their priced lines, one persisted saga per order,
-// and the mesh's outbox/inbox (re-exported so drizzle-kit creates them).
+// The orders service's database: orders with their priced lines and one persisted saga per
+// order (the mesh migrates its own outbox/inbox into the same database).
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -14,8 +14,6 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-
-export { inbox, outbox } from "@weft/mesh/events";
 
 export const orders = pgTable(
   "orders",

@@ -5,8 +5,6 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
-export { inbox, outbox } from "@weft/mesh/events";
-
 export const payments = pgTable(
   "payments",
   {

@@ -3,11 +3,12 @@
 import { ErrorInfoSchema } from "@weft/gen/google/rpc/error_details_pb.js";
 import { PaymentServiceBinding, type PaymentServiceClient } from "@weft/gen/shop/payments/v1/payments_weft.js";
 import { Code, RpcError } from "@weft/mesh";
+import { outbox } from "@weft/mesh/events";
 import { TestMesh } from "@weft/mesh/testing";
 import { count, eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { createPaymentsService, type PaymentsServiceOptions } from "../../src/service.ts";
-import { ledgerEntries, outbox, payments, refunds } from "../../src/store/schema.ts";
+import { ledgerEntries, payments, refunds } from "../../src/store/schema.ts";
 
 export type RunningPayments = Awaited<ReturnType<typeof startPayments>>;
 
