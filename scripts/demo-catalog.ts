@@ -6,7 +6,8 @@ export function devAdmin(app: App): { email: string; password: string } {
   const settings = app.service("identity")?.devSettings ?? {};
   const email = settings.ADMIN_EMAIL;
   const password = settings.ADMIN_PASSWORD;
-  if (!email || !password) throw new Error("services/identity/weft.yaml: devSettings: ADMIN_EMAIL and ADMIN_PASSWORD are needed");
+  if (!email || !password)
+    throw new Error("services/identity/weft.yaml: devSettings: ADMIN_EMAIL and ADMIN_PASSWORD are needed");
   return { email, password };
 }
 

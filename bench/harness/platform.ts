@@ -1,4 +1,4 @@
-// Helpers for benchmarks that start the whole shop with scripts/platform.ts.
+// Helpers for benchmarks that start the whole shop with @weft/cli/dev (what `weft dev` runs).
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Resident set size (kB) of the process whose command line contains `entry`, from /proc. */

@@ -4,10 +4,11 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { databaseName, freePort, type Platform, startPlatform } from "@weft/cli/dev";
+import { loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
-import { freePort } from "@weft/mesh/launcher";
 import postgres from "postgres";
-import { devAdmin, type Platform, serviceNames, startPlatform } from "../../scripts/platform.ts";
+import { devAdmin } from "../../scripts/demo-catalog.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import { lastLines } from "../harness/platform.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
@@ -34,10 +35,11 @@ export async function runP3(context: BenchContext): Promise<Section> {
   const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
   const pgbenchDb = `${prefix}_pgbench`;
   let platform: Platform | undefined;
+  const app = loadApp();
   let orders: postgres.Sql | undefined;
   const t0 = performance.now();
   try {
-    platform = await startPlatform({
+    platform = await startPlatform(app, {
       dataDir: join(dir, "data"),
       gatewayPort: 0,
       freeServicePorts: true,
@@ -70,7 +72,7 @@ export async function runP3(context: BenchContext): Promise<Section> {
       if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
       return json;
     };
-    const adminToken = (await rest("POST", "/v1/auth/login", undefined, devAdmin)).accessToken as string;
+    const adminToken = (await rest("POST", "/v1/auth/login", undefined, devAdmin(app))).accessToken as string;
     const product = (
       (await rest("POST", `/v1/products?idempotencyKey=${prefix}`, adminToken, {
         name: "Bench Mug",
@@ -278,8 +280,8 @@ export async function runP3(context: BenchContext): Promise<Section> {
   } finally {
     await orders?.end();
     await platform?.stop();
-    for (const name of [...serviceNames, "pgbench"]) {
-      await admin.unsafe(`drop database if exists "${prefix}_${name}" with (force)`).catch(() => {});
+    for (const name of [...app.services.map((s) => s.name), "pgbench"]) {
+      await admin.unsafe(`drop database if exists "${databaseName(prefix, name)}" with (force)`).catch(() => {});
     }
     await admin.end();
   }
@@ -289,7 +291,7 @@ export async function runP3(context: BenchContext): Promise<Section> {
     rows,
     goals,
     method: [
-      `\`startPlatform\` (scripts/platform.ts) with every service on its own fresh database on the machine's PostgreSQL (prefix \`${prefix}\`, dropped afterwards), a private nats-server on a free port, the gateway's rate limits raised. One product with ample stock, 8 customers, card \`tok_visa\`. Orders are placed with REST \`POST /v1/orders\` through the gateway; an order counts as confirmed when its row in the orders database says CONFIRMED, and its confirmation time is that row's \`updated_at\` (same machine clock as the driver).`,
+      `\`startPlatform\` (@weft/cli/dev, what \`weft dev\` runs) with every service on its own fresh database on the machine's PostgreSQL (prefix \`${prefix}\`, dropped afterwards), a private nats-server on a free port, the gateway's rate limits raised. One product with ample stock, 8 customers, card \`tok_visa\`. Orders are placed with REST \`POST /v1/orders\` through the gateway; an order counts as confirmed when its row in the orders database says CONFIRMED, and its confirmation time is that row's \`updated_at\` (same machine clock as the driver).`,
       "Max rate: 32 concurrent customers place up to 400 orders (≤ 15 s); rate = confirmed orders ÷ (last confirmation − first placement). Latency: an open-model schedule at 70% of that rate (≤ 600 orders, ~10 s), place → CONFIRMED measured from each order's scheduled send time.",
       "Commits per order: the sum of `xact_commit` over the six service databases in `pg_stat_database`, across 100 orders (8 concurrent) until all are decided, minus the background commit rate measured over an idle 5 s window just before (relay polling, saga timers); stats are read after 11 s of quiet since backends flush them lazily. pgbench: `pgbench -n -c 8 -j 2 -T 6` (TPC-B-like) on a fresh `-s 5` database on the same server, once before and once after the saga load; median.",
     ],

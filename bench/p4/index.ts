@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { freePort, provideNats, stopProcesses } from "@weft/cli/dev";
 import { ThingNamedSchema } from "@weft/gen/weft/echo/v1/events_pb.js";
 import { createTestDatabase, openDatabase } from "@weft/mesh/data";
 import {
@@ -16,7 +17,6 @@ import {
   recordEvent,
   startConsumer,
 } from "@weft/mesh/events";
-import { freePort, provideNats, stopProcesses } from "@weft/mesh/launcher";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
 import { devNullLogger } from "../harness/runtime.ts";

@@ -1,9 +1,9 @@
-// P5 footprint: the whole shop started the way `make up` starts it (scripts/platform.ts: NATS, six
+// P5 footprint: the whole shop started the way `make up` starts it (@weft/cli/dev: NATS, six
 // services as processes with embedded PGlite databases, the gateway) — time to all healthy; then
 // each service restarted alone: process start → SERVING, and resident memory per process.
 import { join } from "node:path";
-import { freePort } from "@weft/mesh/launcher";
-import { type Platform, serviceNames, startPlatform } from "../../scripts/platform.ts";
+import { freePort, type Platform, startPlatform } from "@weft/cli/dev";
+import { loadApp } from "@weft/mesh/app";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import { entryOf, lastLines, rssOf } from "../harness/platform.ts";
 import type { Row, Section } from "../harness/report.ts";
@@ -16,9 +16,11 @@ export async function runP5(context: BenchContext): Promise<Section> {
   const rows: Row[] = [];
   const notRun: string[] = [];
   let platform: Platform | undefined;
+  const app = loadApp();
+  const serviceNames = app.services.map((s) => s.name);
   const t0 = performance.now();
   try {
-    platform = await startPlatform({
+    platform = await startPlatform(app, {
       dataDir: join(dir, "data"),
       gatewayPort: 0,
       freeServicePorts: true,
@@ -73,7 +75,7 @@ export async function runP5(context: BenchContext): Promise<Section> {
     rows,
     goals: [],
     method: [
-      "`startPlatform` from scripts/platform.ts — what `make up` runs after `npm ci` and `buf generate` — with embedded PGlite databases in a scratch folder, a private nats-server on a free port and free service ports. “All healthy” is from the call until every service answers SERVING on grpc.health.v1 and the gateway's /readyz is 200. Per-service “started with the others” is the launcher's own spawn → SERVING figure while all six start at once on 2 cores; “restarted alone” is SIGTERM, then spawn → SERVING with the rest of the shop idle (node + tsx loader, TypeScript compiled on the fly, migrations checked, certificate issued).",
+      "`startPlatform` from @weft/cli/dev — what `make up` (`weft dev`) runs after `npm ci` and `buf generate` — with embedded PGlite databases in a scratch folder, a private nats-server on a free port and free service ports. “All healthy” is from the call until every service answers SERVING on grpc.health.v1 and the gateway's /readyz is 200. Per-service “started with the others” is the launcher's own spawn → SERVING figure while all six start at once on 2 cores; “restarted alone” is SIGTERM, then spawn → SERVING with the rest of the shop idle (node + tsx loader, TypeScript compiled on the fly, migrations checked, certificate issued).",
       "RSS is VmRSS from /proc of each service's node process (not the tsx wrapper: the launcher runs `node --import tsx`), idle right after start.",
     ],
     limits: [

@@ -8,7 +8,10 @@ export function parse<O extends Options>(
   args: string[],
   options: O,
   usage: string,
-): { values: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>>["values"]; positionals: string[] } {
+): {
+  values: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>>["values"];
+  positionals: string[];
+} {
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values, positionals };

@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { databaseName, freePort, type Platform, startPlatform } from "@weft/cli/dev";
+import { loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
-import { freePort } from "@weft/mesh/launcher";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devAdmin, type Platform, serviceNames, startPlatform } from "../platform.ts";
+import { devAdmin } from "../demo-catalog.ts";
 
 /**
  * Chaos: hundreds of concurrent orders for a few scarce products while orders, inventory and
@@ -20,13 +21,14 @@ const orderCount = 240;
 const productStock = [30, 30, 20];
 const logs: string[] = [];
 let platform: Platform;
+const app = loadApp();
 const databases = new Map<string, postgres.Sql>();
 
 function db(service: string): postgres.Sql {
   let sql = databases.get(service);
   if (!sql) {
     const url = new URL(testServerUrl);
-    url.pathname = `/${databasePrefix}_${service}`;
+    url.pathname = `/${databaseName(databasePrefix, service)}`;
     sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
     databases.set(service, sql);
   }
@@ -34,7 +36,7 @@ function db(service: string): postgres.Sql {
 }
 
 beforeAll(async () => {
-  platform = await startPlatform({
+  platform = await startPlatform(app, {
     dataDir,
     gatewayPort: 0,
     freeServicePorts: true,
@@ -61,8 +63,8 @@ afterAll(async () => {
   for (const sql of databases.values()) await sql.end();
   await platform?.stop();
   const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  for (const name of serviceNames)
-    await admin.unsafe(`drop database if exists "${databasePrefix}_${name}" with (force)`);
+  for (const service of app.services.filter((s) => s.database))
+    await admin.unsafe(`drop database if exists "${databaseName(databasePrefix, service.name)}" with (force)`);
   await admin.end();
   rmSync(dataDir, { recursive: true, force: true });
   if (process.env.WEFT_CHAOS_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
@@ -100,7 +102,7 @@ async function rest(
 describe("chaos: kill -9 and restarts under load", () => {
   it("keeps every business invariant", async () => {
     // A scarce catalog and a few customers.
-    const admin = (await rest("POST", "/v1/auth/login", undefined, devAdmin)).accessToken as string;
+    const admin = (await rest("POST", "/v1/auth/login", undefined, devAdmin(app))).accessToken as string;
     const products: string[] = [];
     for (const [i, stock] of productStock.entries()) {
       const created = (await rest("POST", `/v1/products?idempotencyKey=chaos-${run}-${i}`, admin, {

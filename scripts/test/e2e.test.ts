@@ -3,16 +3,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { databaseName, freePort, type Platform, runSeed, startPlatform } from "@weft/cli/dev";
+import { loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
-import { freePort } from "@weft/mesh/launcher";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Platform, seedDemoCatalog, serviceNames, startPlatform } from "../platform.ts";
 import { type Face, type OrderView, Refused, restFace, rpcFace } from "./faces.ts";
 
 /**
- * The whole platform started the way `make up` starts it — every service its own process, the
- * gateway, mTLS, the istio/ policies — driven only through its public faces. Databases are fresh
+ * The whole shop started the way `weft dev` starts it (its dev module, from the manifests) — every
+ * service its own process, the gateway, mTLS, the istio/ policies, the dev.seed module — driven
+ * only through its public faces. Databases are fresh
  * ones on the test PostgreSQL (dropped after); NATS is a private nats-server on a free port.
  */
 const run = randomBytes(3).toString("hex");
@@ -20,9 +21,10 @@ const databasePrefix = `weft_e2e_${run}`;
 const dataDir = mkdtempSync(join(tmpdir(), "weft-e2e-"));
 const logs: string[] = [];
 let platform: Platform;
+const app = loadApp();
 
 beforeAll(async () => {
-  platform = await startPlatform({
+  platform = await startPlatform(app, {
     dataDir,
     natsPort: await freePort(), // a private NATS: no other run's events
     gatewayPort: 0,
@@ -32,14 +34,14 @@ beforeAll(async () => {
     env: { PAYMENTS_FLAKY_FAILURE_RATE: "0", LOG_LEVEL: "warn" },
     logs: (name, line) => logs.push(`${name} │ ${line}`),
   });
-  await seedDemoCatalog(platform.gatewayUrl);
+  await runSeed(platform, (name, line) => logs.push(`${name} │ ${line}`));
 }, 240_000);
 
 afterAll(async () => {
   await platform?.stop();
   const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  for (const name of serviceNames)
-    await admin.unsafe(`drop database if exists "${databasePrefix}_${name}" with (force)`);
+  for (const service of app.services.filter((s) => s.database))
+    await admin.unsafe(`drop database if exists "${databaseName(databasePrefix, service.name)}" with (force)`);
   await admin.end();
   rmSync(dataDir, { recursive: true, force: true });
   if (process.env.WEFT_E2E_LOGS) process.stdout.write(`${logs.join("\n")}\n`);

@@ -21,7 +21,10 @@ function devSettings(app: App): DevSettings {
       gatewayPort: ["GATEWAY_PORT", integer(app.manifest.edge.port, 0, 65535)],
       pgUrl: ["PG_URL", text("", /^postgres(ql)?:\/\/.+/, "a postgres:// URL")],
       dataDir: ["WEFT_DATA_DIR", text(".data")],
-      databasePrefix: ["WEFT_DATABASE_PREFIX", text(app.manifest.name.replaceAll("-", "_"), /^[a-z_][a-z0-9_]*$/, "a lowercase SQL name")],
+      databasePrefix: [
+        "WEFT_DATABASE_PREFIX",
+        text(app.manifest.name.replaceAll("-", "_"), /^[a-z_][a-z0-9_]*$/, "a lowercase SQL name"),
+      ],
     });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);

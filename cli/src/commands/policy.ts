@@ -14,7 +14,8 @@ export function policyMatrix(app: App, grants: readonly Grant[]): string {
     lines.push(`${service.name} (${service.implements.join(", ")})`);
     const callers = grants.filter((g) => g.callee === service.name);
     if (callers.length === 0) lines.push("  nobody may call it");
-    for (const grant of callers) lines.push(`  ${grant.caller.padEnd(width)}  ${grant.paths.map(shortPath).join(", ")}`);
+    for (const grant of callers)
+      lines.push(`  ${grant.caller.padEnd(width)}  ${grant.paths.map(shortPath).join(", ")}`);
     lines.push("");
   }
   return lines.join("\n");

@@ -1,8 +1,9 @@
 // Each service with `database: true` gets a database of its own: on the PostgreSQL server at
 // PG_URL (created when missing), or — without one — an embedded PGlite database the mesh keeps
 // under <data dir>/<service>/db.
-import { ensureDatabaseExists } from "@weft/mesh/data";
+
 import type { ServiceManifest } from "@weft/mesh/app";
+import { ensureDatabaseExists } from "@weft/mesh/data";
 
 /** `<prefix>_<service>`, dashes as underscores: a valid unquoted PostgreSQL name. */
 export function databaseName(prefix: string, service: string): string {

@@ -3,8 +3,8 @@
 // gateway, the local CA and mTLS, and health waits. What runs, on which port, with which settings
 // and databases comes from weft.app.yaml and services/*/weft.yaml, never from a list kept here.
 import { join } from "node:path";
-import { type App, addressVariable, type ServiceManifest } from "@weft/mesh/app";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
+import { type App, addressVariable, type ServiceManifest } from "@weft/mesh/app";
 import { checkHealth } from "@weft/mesh/launcher";
 import { provideDatabases } from "./databases.ts";
 import { provideNats } from "./nats.ts";
@@ -127,7 +127,10 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       exited,
     ]);
     if (!healthy) {
-      const why = process.child.exitCode !== null || process.child.signalCode !== null ? "exited" : "did not become SERVING within 60 s";
+      const why =
+        process.child.exitCode !== null || process.child.signalCode !== null
+          ? "exited"
+          : "did not become SERVING within 60 s";
       throw new Error(`${name} ${why} (see its log lines above)`);
     }
     say(`✓ ${name.padEnd(13)} SERVING on ${address} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -184,7 +187,13 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
         name: "gateway",
         ...gatewayProgram(),
         cwd: app.root,
-        env: { ...common, ...options.env, GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(gatewayPort), GRPC_PORT: "0" },
+        env: {
+          ...common,
+          ...options.env,
+          GATEWAY_HOST: "127.0.0.1",
+          GATEWAY_PORT: String(gatewayPort),
+          GRPC_PORT: "0",
+        },
       },
       options.logs,
     );
