@@ -1,6 +1,6 @@
 // Copies a template folder (cli/templates/<kind>/) into a target folder: `__key__` in a path and
 // `{{key}}` in a file's text become the value of `key`; the `.tmpl` every template file ends with
-// is dropped, and a leading `_` becomes `.` (npm never packs a file named .gitignore).
+// is dropped, and a leading `dot-` becomes `.` (npm never packs a file named .gitignore).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { UsageError } from "../errors.ts";
@@ -37,7 +37,7 @@ export function renderTemplates(dir: string, values: TemplateValues): RenderedFi
       if (!shown.endsWith(".tmpl")) throw new Error(`${source}: a template file must end with .tmpl`);
       const path = substitute(shown.slice(0, -".tmpl".length), values, /__([A-Za-z]+)__/g, source)
         .split("/")
-        .map((part) => (part.startsWith("_") ? `.${part.slice(1)}` : part))
+        .map((part) => (part.startsWith("dot-") ? `.${part.slice("dot-".length)}` : part))
         .join("/");
       return { path, content: substitute(readFileSync(source, "utf8"), values, /\{\{([A-Za-z]+)\}\}/g, source) };
     })

@@ -21,7 +21,6 @@ export function serviceValues(app: App, name: string): TemplateValues {
     nameSnake,
     protoPackage: `${appPackage}.${nameSnake}.v1`,
     protoDir,
-    protoIdent: protoDir.replaceAll("/", "_"),
   };
 }
 
