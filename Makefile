@@ -3,8 +3,13 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# The targets are thin calls to the weft CLI (cli/, README "The weft CLI"). Inside this repository
+# it runs from its TypeScript sources, and so does everything it starts (the "weft-source" export
+# condition): nothing to build first. An app outside the repository runs the installed, built `weft`.
+WEFT := node --conditions=weft-source --import tsx cli/src/bin.ts
+TSX := node --conditions=weft-source --import tsx
 
-.PHONY: help install generate lint format breaking typecheck test up bench manifests images rollout rollback
+.PHONY: help install generate build lint format breaking typecheck test up bench manifests images rollout rollback
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -15,8 +20,11 @@ node_modules/.installed: package.json package-lock.json $(wildcard */package.jso
 
 install: node_modules/.installed ## Install dependencies (npm ci; also generates code)
 
-generate: install ## Generate TypeScript from proto/ into gen/ (buf generate)
+generate: install ## Generate code from the protos (mesh's own, then weft generate: gen/ and gen/weft.binpb)
 	npm run --silent generate
+
+build: generate ## Build @weft/mesh, @weft/gateway and @weft/cli to dist/ (what npm pack ships)
+	npm run --silent build
 
 lint: install ## buf lint and Biome
 	buf lint
@@ -36,11 +44,11 @@ test: generate ## The full suite: lint, breaking, typecheck, then every test
 	$(MAKE) --no-print-directory lint breaking typecheck
 	vitest run
 
-up: generate ## Start the whole platform locally: NATS, six services, gateway; Ctrl-C stops it
-	tsx scripts/up.ts
+up: generate ## weft dev: NATS, every service of the manifests, the gateway, the demo seed; Ctrl-C stops it
+	$(WEFT) dev
 
 bench: generate ## Benchmarks P1–P5 side by side (loopback, < 10 min); prints a table, rewrites BENCHMARKS.md
-	tsx bench/main.ts
+	$(TSX) bench/main.ts
 
 # ---- delivery (Kubernetes + Istio; README "Deploy to Kubernetes with Istio") ----
 WORKLOADS := identity catalog inventory orders payments notifications gateway
@@ -57,12 +65,13 @@ images: ## Build every image, tagged $(REGISTRY)/<name>:$(VERSION) (needs Docker
 	  if [ "$${PUSH:-0}" = 1 ]; then docker push $(REGISTRY)/$$name:$(VERSION); fi; \
 	done
 
-manifests: install ## Render every overlay in deploy/overlays to dist/manifests/<overlay>.yaml
-	tsx scripts/manifests/render.ts dist/manifests
+manifests: generate ## weft manifests (istio/authz, kustomize bases from the manifests), then render every overlay to dist/manifests/
+	$(WEFT) manifests
+	$(TSX) scripts/manifests/render.ts dist/manifests
 
 rollout: ## Canary SERVICE at VERSION: 10 → 50 → 100 % with a gate between steps, then promote
 	@case "$(origin VERSION)" in "command line"|environment) ;; *) echo "make rollout: set VERSION=<image tag>" >&2; exit 2;; esac
-	scripts/rollout.sh rollout "$(SERVICE)" "$(VERSION)"
+	$(WEFT) rollout "$(SERVICE)" "$(VERSION)"
 
 rollback: ## Send all of SERVICE's traffic back to stable and remove its canary
-	scripts/rollout.sh rollback "$(SERVICE)"
+	$(WEFT) rollback "$(SERVICE)"

@@ -8,6 +8,7 @@ import { newAppCommand } from "./commands/new-app.ts";
 import { newServiceCommand } from "./commands/new-service.ts";
 import { policyCommand } from "./commands/policy.ts";
 import { rollbackCommand, rolloutCommand } from "./commands/rollout.ts";
+import { workloadsCommand } from "./commands/workloads.ts";
 import { exitCodes, UsageError } from "./errors.ts";
 
 export const commands: readonly Command[] = [
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   newAppCommand,
   rolloutCommand,
   rollbackCommand,
+  workloadsCommand,
 ];
 
 function help(): string {

@@ -10,7 +10,7 @@ import { runTool } from "../exec.ts";
 import { packageRoot } from "../self.ts";
 
 /** Every workload that can be rolled out: the services and the gateway. */
-export function workloads(app: App): string[] {
+function workloads(app: App): string[] {
   return [...app.services.map((s) => s.name), gatewayWorkload];
 }
 
