@@ -27,9 +27,11 @@ function bindingOf(desc: DescService): ServiceBinding<unknown, unknown> {
       path: `/${desc.typeName}/${method.name}`,
       requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
       responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
-      requestSerialize: (value: Record<string, unknown>) => Buffer.from(toBinary(method.input, create(method.input, value))),
+      requestSerialize: (value: Record<string, unknown>) =>
+        Buffer.from(toBinary(method.input, create(method.input, value))),
       requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
-      responseSerialize: (value: Record<string, unknown>) => Buffer.from(toBinary(method.output, create(method.output, value))),
+      responseSerialize: (value: Record<string, unknown>) =>
+        Buffer.from(toBinary(method.output, create(method.output, value))),
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
       originalName: method.name,
     };
