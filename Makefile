@@ -51,16 +51,16 @@ bench: generate ## Benchmarks P1–P5 side by side (loopback, < 10 min); prints 
 	$(TSX) bench/main.ts
 
 # ---- delivery (Kubernetes + Istio; README "Deploy to Kubernetes with Istio") ----
-WORKLOADS := identity catalog inventory orders payments notifications gateway
+# The app's services (services/*/weft.yaml) and the gateway, read from the manifests.
+WORKLOADS = $(shell $(WEFT) workloads)
 REGISTRY ?= weft
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-images: ## Build every image, tagged $(REGISTRY)/<name>:$(VERSION) (needs Docker; PUSH=1 pushes)
+images: install ## Build every image from the one Dockerfile, tagged $(REGISTRY)/<name>:$(VERSION) (needs Docker; PUSH=1 pushes)
 	@command -v docker >/dev/null || { echo "make images: docker is not installed" >&2; exit 1; }
 	for name in $(WORKLOADS); do \
-	  dockerfile=services/$$name/Dockerfile; [ $$name = gateway ] && dockerfile=gateway/Dockerfile; \
-	  docker build -f $$dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  docker build --build-arg SERVICE=$$name --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
 	    -t $(REGISTRY)/$$name:$(VERSION) . ; \
 	  if [ "$${PUSH:-0}" = 1 ]; then docker push $(REGISTRY)/$$name:$(VERSION); fi; \
 	done

@@ -1,22 +1,18 @@
 // `weft rollout <workload> <version>` / `weft rollback <workload>`: the canary procedure of
 // rollout.sh (kubectl + istioctl), for this app's namespace and workloads (from the manifests).
 import { join } from "node:path";
-import { type App, gatewayWorkload } from "@weft/mesh/app";
+import type { App } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
+import { workloadNames } from "../derive/workloads.ts";
 import { UsageError } from "../errors.ts";
 import { runTool } from "../exec.ts";
 import { packageRoot } from "../self.ts";
 
-/** Every workload that can be rolled out: the services and the gateway. */
-function workloads(app: App): string[] {
-  return [...app.services.map((s) => s.name), gatewayWorkload];
-}
-
 async function rolloutScript(app: App, args: string[]): Promise<number> {
   const workload = args[1]!;
-  const known = workloads(app);
+  const known = workloadNames(app);
   if (!known.includes(workload)) {
     throw new UsageError(`${workload} is not a workload of ${app.manifest.name} (workloads: ${known.join(", ")})`);
   }

@@ -1,9 +1,9 @@
 // `weft workloads`: the app's workload names (every service, then the gateway), space separated,
 // for scripts such as the Makefile's image loop.
-import { gatewayWorkload } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
+import { workloadNames } from "../derive/workloads.ts";
 
 const usage = "weft workloads";
 
@@ -13,7 +13,7 @@ export const workloadsCommand: Command = {
   summary: "print the workload names (the services and the gateway), space separated",
   async run(args) {
     expectPositionals(parse(args, {}, usage).positionals, 0, usage);
-    process.stdout.write(`${[...currentApp().services.map((s) => s.name), gatewayWorkload].join(" ")}\n`);
+    process.stdout.write(`${workloadNames(currentApp()).join(" ")}\n`);
     return 0;
   },
 };
