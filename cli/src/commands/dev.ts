@@ -1,6 +1,6 @@
 // `weft dev`: the whole app on this machine — NATS, every service, the gateway — until Ctrl-C.
 import { resolve } from "node:path";
-import { ConfigError, integer, readSettings, text } from "@weft/mesh";
+import { boolean, ConfigError, integer, readSettings, text } from "@weft/mesh";
 import { type App, checkAppContracts, loadContracts } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
@@ -13,6 +13,7 @@ export interface DevSettings {
   pgUrl: string;
   dataDir: string;
   databasePrefix: string;
+  freePorts: boolean;
 }
 
 function devSettings(app: App): DevSettings {
@@ -25,6 +26,8 @@ function devSettings(app: App): DevSettings {
         "WEFT_DATABASE_PREFIX",
         text(app.manifest.name.replaceAll("-", "_"), /^[a-z_][a-z0-9_]*$/, "a lowercase SQL name"),
       ],
+      // Services on free ports instead of their manifests' (tests, or a second app running at once).
+      freePorts: ["WEFT_FREE_PORTS", boolean(false)],
     });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
@@ -63,7 +66,8 @@ const usage = "";
 export const devCommand: Command = {
   name: "dev",
   usage,
-  summary: "start NATS, every service and the gateway locally (GATEWAY_PORT, PG_URL, WEFT_DATA_DIR); Ctrl-C stops",
+  summary:
+    "start NATS, every service and the gateway locally (GATEWAY_PORT, PG_URL, WEFT_DATA_DIR, WEFT_DATABASE_PREFIX, WEFT_FREE_PORTS); Ctrl-C stops",
   async run(args) {
     expectPositionals(parse(args, {}, "weft dev").positionals, 0, "weft dev");
     const app = currentApp();
@@ -76,6 +80,7 @@ export const devCommand: Command = {
       gatewayPort: settings.gatewayPort,
       pgUrl: settings.pgUrl || undefined,
       databasePrefix: settings.databasePrefix,
+      freeServicePorts: settings.freePorts,
       logs,
       progress: say,
     });
