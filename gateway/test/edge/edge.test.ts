@@ -20,17 +20,23 @@ async function startEdge(overrides: Partial<GatewaySettings> = {}): Promise<Gate
     ...gatewaySettingsFromEnv({}),
     host: "127.0.0.1",
     port: 0,
-    identityAddr: addresses.identity,
-    catalogAddr: addresses.catalog,
-    ordersAddr: addresses.orders,
-    // Nothing listens there: readiness must say so.
-    inventoryAddr: "127.0.0.1:1",
-    notificationsAddr: "127.0.0.1:1",
     corsOrigins: "https://shop.example",
     maxBodyBytes: 4096,
     ...overrides,
   };
-  const mesh = await createMesh({ name: "gateway", config: { ...world.config(), clientTimeoutMs: 2_000 } });
+  const mesh = await createMesh({
+    name: "gateway",
+    app: world.app,
+    config: { ...world.config(), clientTimeoutMs: 2_000 },
+    env: {
+      IDENTITY_ADDR: addresses.identity,
+      CATALOG_ADDR: addresses.catalog,
+      ORDERS_ADDR: addresses.orders,
+      // Nothing listens there: readiness must say so.
+      INVENTORY_ADDR: "127.0.0.1:1",
+      NOTIFICATIONS_ADDR: "127.0.0.1:1",
+    },
+  });
   world.track(mesh);
   return startGateway(mesh, settings);
 }

@@ -26,6 +26,7 @@ export interface ServeOptions {
   port: number;
   interceptors: readonly ServerInterceptor[];
   principalOf: ImplementOptions["principalOf"];
+  authenticate?: ImplementOptions["authenticate"];
   serverTimeoutMs: number;
   maxMessageBytes: number;
   drainDelayMs: number;
@@ -62,6 +63,7 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
     interceptors: options.interceptors,
     defaultDeadlineMs: options.serverTimeoutMs,
     shutdownSignal: shutdownController.signal,
+    authenticate: options.authenticate,
     onUnexpectedError: (error, method) => options.logger.error({ err: error, rpc: method.path }, "handler failed"),
   };
   const names = options.services.map((s) => s.binding.desc.typeName);
