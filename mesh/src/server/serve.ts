@@ -79,7 +79,11 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
     server.bindAsync(`${options.host}:${options.port}`, options.credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
-  );
+  ).catch((error: unknown) => {
+    // Nothing was served: leave nothing behind either (health, reflection, the server's timers).
+    server.forceShutdown();
+    throw error;
+  });
   const setServing = (serving: boolean) => {
     for (const name of ["", ...names]) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
   };
