@@ -4,8 +4,8 @@
 // nothing: the process ends by itself only if the failed start closed everything it opened.
 import { CounterServiceBinding, type CounterServiceHandlers } from "@weft/gen/weft/echo/v1/counter_weft.js";
 import { ThingNamedSchema } from "@weft/gen/weft/echo/v1/events_pb.js";
-import { every, provide, startService } from "../../src/index.ts";
 import { startConsumer } from "../../src/events/index.ts";
+import { every, provide, startService } from "../../src/index.ts";
 
 const handlers: CounterServiceHandlers = {
   getCounter: async () => ({}),
