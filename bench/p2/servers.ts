@@ -67,17 +67,18 @@ async function startEdge(dirs: MeshDirs, catalogAddr: string): Promise<number> {
     name: "gateway",
     config: benchMeshConfig(dirs),
     logger: devNullLogger("gateway"),
+    env: {
+      CATALOG_ADDR: catalogAddr,
+      IDENTITY_ADDR: "127.0.0.1:1",
+      INVENTORY_ADDR: "127.0.0.1:1",
+      ORDERS_ADDR: "127.0.0.1:1",
+      NOTIFICATIONS_ADDR: "127.0.0.1:1",
+    },
   });
-  const nowhere = "127.0.0.1:1";
   const gateway: Gateway = await startGateway(mesh, {
     ...gatewaySettingsFromEnv({}),
     host: "127.0.0.1",
     port: 0,
-    catalogAddr,
-    identityAddr: nowhere,
-    inventoryAddr: nowhere,
-    ordersAddr: nowhere,
-    notificationsAddr: nowhere,
     // The edge's per-IP and per-user limits would otherwise be what is measured.
     ipRatePerSecond: 1_000_000,
     ipBurst: 1_000_000,

@@ -1,15 +1,13 @@
 import { type Env, integer, readSettings, text } from "@weft/mesh";
 
+/**
+ * The edge's own settings. What it serves, where its upstreams are and how it verifies tokens
+ * are not settings: they come from the app's manifests (weft.app.yaml, services/<name>/weft.yaml).
+ */
 export interface GatewaySettings {
   host: string;
+  /** Default: weft.app.yaml's `edge.port`. */
   port: number;
-  identityAddr: string;
-  catalogAddr: string;
-  inventoryAddr: string;
-  ordersAddr: string;
-  notificationsAddr: string;
-  jwtIssuer: string;
-  jwtAudience: string;
   /** Origins allowed to call from a browser, comma separated; `*` allows any. */
   corsOrigins: string;
   maxBodyBytes: number;
@@ -21,26 +19,17 @@ export interface GatewaySettings {
   /** Token bucket per authenticated user. */
   userRatePerSecond: number;
   userBurst: number;
-  /** The OpenAPI document `make generate` writes. */
+  /** The OpenAPI document `weft generate` writes. */
   openapiPath: string;
 }
 
-const target = (fallback: string) =>
-  text(fallback, /^[\w.:\-/[\],]+$/, "a gRPC target such as 127.0.0.1:50051 or dns:///host:port");
-
-export function gatewaySettingsFromEnv(env: Env = process.env): GatewaySettings {
+export function gatewaySettingsFromEnv(env: Env = process.env, defaults: { port?: number } = {}): GatewaySettings {
+  const port = defaults.port ?? 8080;
   return readSettings<GatewaySettings>(
     {
       host: ["GATEWAY_HOST", text("0.0.0.0")],
-      port: ["GATEWAY_PORT", integer(8080, 0, 65535)],
-      identityAddr: ["IDENTITY_ADDR", target("127.0.0.1:50051")],
-      catalogAddr: ["CATALOG_ADDR", target("127.0.0.1:50052")],
-      inventoryAddr: ["INVENTORY_ADDR", target("127.0.0.1:50053")],
-      ordersAddr: ["ORDERS_ADDR", target("127.0.0.1:50054")],
-      notificationsAddr: ["NOTIFICATIONS_ADDR", target("127.0.0.1:50056")],
-      jwtIssuer: ["JWT_ISSUER", text("weft-identity")],
-      jwtAudience: ["JWT_AUDIENCE", text("weft")],
-      corsOrigins: ["GATEWAY_CORS_ORIGINS", text("http://localhost:8080,http://127.0.0.1:8080")],
+      port: ["GATEWAY_PORT", integer(port, 0, 65535)],
+      corsOrigins: ["GATEWAY_CORS_ORIGINS", text(`http://localhost:${port},http://127.0.0.1:${port}`)],
       maxBodyBytes: ["GATEWAY_MAX_BODY_BYTES", integer(1024 * 1024, 1024, 64 * 1024 * 1024)],
       timeoutMs: ["GATEWAY_TIMEOUT_MS", integer(15_000, 100, 600_000)],
       ipRatePerSecond: ["GATEWAY_IP_RATE", integer(100, 1, 1_000_000)],

@@ -1,24 +1,17 @@
-import { createMesh, runMain } from "@weft/mesh";
+import { createMesh, runMain, stopOnSignals } from "@weft/mesh";
+import { checkAppContracts, gatewayWorkload, loadApp, loadContracts } from "@weft/mesh/app";
 import { gatewaySettingsFromEnv } from "./config.ts";
 import { startGateway } from "./server.ts";
 
-await runMain("gateway", async () => {
-  const settings = gatewaySettingsFromEnv();
-  const mesh = await createMesh({ name: "gateway" });
-  const gateway = await startGateway(mesh, settings);
-  const stop = (signal: NodeJS.Signals) => {
-    mesh.logger.info({ signal }, "shutting down");
-    gateway
-      .close()
-      .then(() => mesh.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          mesh.logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-  };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+await runMain(gatewayWorkload, async () => {
+  const app = loadApp();
+  const contracts = loadContracts(app.root);
+  checkAppContracts(app, contracts);
+  const settings = gatewaySettingsFromEnv(process.env, { port: app.manifest.edge.port });
+  const mesh = await createMesh({ name: gatewayWorkload, app });
+  const gateway = await startGateway(mesh, settings, { contracts });
+  stopOnSignals(async () => {
+    await gateway.close();
+    await mesh.close();
+  }, mesh.logger);
 });

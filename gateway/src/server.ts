@@ -16,12 +16,20 @@ import {
 } from "node:http2";
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from "node:net";
 import { Duplex } from "node:stream";
-import { toJson } from "@bufbuild/protobuf";
+import type { Registry } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { GetJwksResponseSchema } from "@weft/gen/shop/identity/v1/identity_pb.js";
-import { IdentityServiceBinding } from "@weft/gen/shop/identity/v1/identity_weft.js";
-import { Code, type Logger, type Mesh, RpcError, TokenVerifier } from "@weft/mesh";
-import type { JSONWebKeySet } from "jose";
+import {
+  appTokenVerifier,
+  Code,
+  type DynamicClient,
+  dynamicBinding,
+  type JwksCall,
+  type Logger,
+  type Mesh,
+  RpcError,
+  type TokenVerifier,
+} from "@weft/mesh";
+import { loadContracts } from "@weft/mesh/app";
 import type { GatewaySettings } from "./config.ts";
 import { EdgeAuthenticator } from "./edge/authenticate.ts";
 import { CorsPolicy } from "./edge/cors.ts";
@@ -49,6 +57,11 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** The app's contracts; default loadContracts(mesh.app.root) (gen/weft.binpb). */
+  contracts?: Registry;
+}
+
 const requestIdPattern = /^[\w.-]{1,128}$/;
 
 /**
@@ -56,18 +69,17 @@ const requestIdPattern = /^[\w.-]{1,128}$/;
  * cleartext HTTP/2 (prior knowledge, as gRPC clients speak it) share the port: the first bytes
  * of a connection tell which server gets it.
  */
-export async function startGateway(mesh: Mesh, settings: GatewaySettings): Promise<Gateway> {
+export async function startGateway(
+  mesh: Mesh,
+  settings: GatewaySettings,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   const logger = mesh.logger;
-  const upstreams = new Upstreams(mesh, settings);
+  const contracts = options.contracts ?? loadContracts(mesh.app.root);
+  const upstreams = new Upstreams(mesh, contracts);
   const registry = createTranscodeRegistry(upstreams.services);
   const router = new RestRouter(upstreams.services);
-  const identity = mesh.connect(IdentityServiceBinding, { target: settings.identityAddr });
-  const verifier = new TokenVerifier({
-    issuer: settings.jwtIssuer,
-    audience: settings.jwtAudience,
-    fetchJwks: async () => toJson(GetJwksResponseSchema, await identity.getJwks({})) as unknown as JSONWebKeySet,
-  });
-  const authenticator = new EdgeAuthenticator(verifier);
+  const authenticator = new EdgeAuthenticator(edgeVerifier(mesh, contracts));
   const limits = new EdgeRateLimits(settings);
   const cors = new CorsPolicy(settings.corsOrigins);
   const readiness = new Readiness(upstreams.targets, mesh.clientCredentials());
@@ -211,6 +223,20 @@ export async function startGateway(mesh: Mesh, settings: GatewaySettings): Promi
       clearTimeout(timer);
     },
   };
+}
+
+/** The app's token verifier (weft.app.yaml `edge.auth`), its JWKS RPC called over the mesh. */
+function edgeVerifier(mesh: Mesh, contracts: Registry): TokenVerifier | undefined {
+  const clients = new Map<string, DynamicClient>();
+  const call: JwksCall = async (method, request) => {
+    let client = clients.get(method.parent.typeName);
+    if (client === undefined) {
+      client = mesh.connect(dynamicBinding(method.parent));
+      clients.set(method.parent.typeName, client);
+    }
+    return (await client[method.localName]!(request)) as Awaited<ReturnType<JwksCall>>;
+  };
+  return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => contracts, call });
 }
 
 /** HTTP/2 with prior knowledge starts with this preface; anything else is HTTP/1.x. */

@@ -1,40 +1,31 @@
-import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
-import { CatalogServiceBinding } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
-import { IdentityServiceBinding } from "@weft/gen/shop/identity/v1/identity_weft.js";
-import { InventoryServiceBinding } from "@weft/gen/shop/inventory/v1/inventory_weft.js";
-import { NotificationServiceBinding } from "@weft/gen/shop/notifications/v1/notifications_weft.js";
-import { OrderServiceBinding } from "@weft/gen/shop/orders/v1/orders_weft.js";
-import type { CallOptions, Mesh, ServiceBinding } from "@weft/mesh";
-import type { GatewaySettings } from "./config.ts";
+import type { DescMethod, DescService, Message, Registry } from "@bufbuild/protobuf";
+import { type CallOptions, type DynamicClient, dynamicBinding, type Mesh } from "@weft/mesh";
 
-/** The services the edge exposes, and which setting holds each one's address. Payments is internal. */
-const exposed: ReadonlyArray<[ServiceBinding<unknown, unknown>, keyof GatewaySettings]> = [
-  [IdentityServiceBinding, "identityAddr"],
-  [CatalogServiceBinding, "catalogAddr"],
-  [InventoryServiceBinding, "inventoryAddr"],
-  [OrderServiceBinding, "ordersAddr"],
-  [NotificationServiceBinding, "notificationsAddr"],
-];
-
-/** A generated client seen generically: the edge forwards whatever method a route names. */
-type UntypedClient = Record<
-  string,
-  (request: Message, options?: CallOptions) => Promise<Message> | AsyncIterable<Message>
->;
-
-/** The upstream services behind the edge, each reached through the mesh client (mTLS, deadlines, breaker). */
+/**
+ * The upstream services behind the edge: every proto service an `edge: true` service implements
+ * (services/<name>/weft.yaml), described by the app's contracts (gen/weft.binpb) and called
+ * generically through the mesh client (mTLS, deadlines, breaker), at `<NAME>_ADDR` or the
+ * upstream's Kubernetes Service. The edge imports no app code.
+ */
 export class Upstreams {
-  readonly services: readonly DescService[] = exposed.map(([binding]) => binding.desc);
+  readonly services: readonly DescService[];
+  /** Where each proto service is served: its typeName → gRPC target. */
   readonly targets: ReadonlyMap<string, string>;
-  private readonly clients = new Map<string, UntypedClient>();
+  private readonly clients = new Map<string, DynamicClient>();
 
-  constructor(mesh: Mesh, settings: GatewaySettings) {
+  constructor(mesh: Mesh, contracts: Registry) {
+    const services: DescService[] = [];
     const targets = new Map<string, string>();
-    for (const [binding, setting] of exposed) {
-      const target = String(settings[setting]);
-      targets.set(binding.desc.typeName, target);
-      this.clients.set(binding.desc.typeName, mesh.connect(binding, { target }) as UntypedClient);
+    for (const service of mesh.app.services.filter((s) => s.edge)) {
+      for (const typeName of service.implements) {
+        const desc = contracts.getService(typeName);
+        if (desc === undefined) throw new Error(`${typeName} (implemented by ${service.name}) is not in the contracts`);
+        services.push(desc);
+        targets.set(typeName, mesh.targetOf(service.name));
+        this.clients.set(typeName, mesh.connect(dynamicBinding(desc)));
+      }
     }
+    this.services = services;
     this.targets = targets;
   }
 

@@ -4,7 +4,11 @@ import {
   credentials as grpcCredentials,
   type ServerCredentials,
 } from "@grpc/grpc-js";
+import { type App, loadApp } from "./app/index.ts";
+import type { EndUser } from "./auth/index.ts";
 import { type ConnectOptions, connect, type Upstream } from "./client/connect.ts";
+import { resolveUpstream, upstreamTarget } from "./client/upstreams.ts";
+import type { Env } from "./config/env.ts";
 import { type MeshConfig, meshConfigFromEnv } from "./config/mesh-config.ts";
 import {
   channelCredentials,
@@ -22,15 +26,23 @@ import { type MeshServer, type ServiceImplementation, startServer } from "./serv
 import { createLogger, type Logger, RpcMetrics, startMetricsServer, startTracing } from "./telemetry/index.ts";
 
 export interface MeshOptions {
-  /** The workload: its service account (SPIFFE identity) and its `app` label, e.g. "orders". */
+  /** The workload: its service account (SPIFFE identity) and its `app` label, e.g. "billing". */
   name: string;
+  /**
+   * The app the workload belongs to: its namespace and trust domain (unless the config overrides
+   * them), and whom `connect` may call. Default: loadApp() (WEFT_APP_DIR, or the folder holding
+   * weft.app.yaml at or above the working directory), loaded when first needed.
+   */
+  app?: App;
   /** Defaults to the environment (`meshConfigFromEnv`). */
   config?: MeshConfig;
+  /** Where `<NAME>_ADDR` upstream addresses are read; default process.env. */
+  env?: Env;
   logger?: Logger;
 }
 
 export interface ConnectTarget {
-  /** gRPC target: `dns:///inventory.shop.svc.cluster.local:50051`, or `127.0.0.1:50052`. */
+  /** gRPC target: `dns:///billing.example.svc.cluster.local:50051`, or `127.0.0.1:50052`. */
   target: string;
   /** Names the upstream in errors and logs; defaults to the service's name. */
   name?: string;
@@ -41,6 +53,8 @@ export interface ConnectTarget {
 /** One workload's mesh runtime: its identity, telemetry, policy, servers and upstream clients. */
 export interface Mesh {
   readonly name: string;
+  /** The app the workload belongs to (loaded on first use when not given). */
+  readonly app: App;
   readonly config: MeshConfig;
   readonly logger: Logger;
   readonly metrics: RpcMetrics;
@@ -50,14 +64,24 @@ export interface Mesh {
   readonly metricsPort: number | undefined;
   /** Channel credentials with this workload's identity, for clients the mesh does not build (health checks). */
   clientCredentials(): ChannelCredentials;
-  /** A typed client of an upstream service, with the mesh's deadlines, retries, breaker and mTLS. */
-  connect<Handlers, Client>(binding: ServiceBinding<Handlers, Client>, target: ConnectTarget): Client;
+  /**
+   * A typed client of an upstream service, with the mesh's deadlines, retries, breaker and mTLS.
+   * Without a target the app says where it is: the service implementing the binding's proto
+   * service, which this workload's manifest must declare in `calls:` (a ManifestError if not; only
+   * the declared methods may be called), at `<NAME>_ADDR` or its Kubernetes Service.
+   */
+  connect<Handlers, Client>(binding: ServiceBinding<Handlers, Client>, target?: ConnectTarget): Client;
+  /** Where a workload of the app listens, as `connect` would reach it: `<NAME>_ADDR`, else its Kubernetes Service. */
+  targetOf(workload: string): string;
   /** Serves the given services on GRPC_HOST:GRPC_PORT, with health and reflection. */
-  serve(services: readonly ServiceImplementation[]): Promise<MeshServer>;
+  serve(services: readonly ServiceImplementation[], options?: ServeCallsOptions): Promise<MeshServer>;
   /** Shuts every server down gracefully, then closes clients, metrics and tracing. */
   close(): Promise<void>;
-  /** On SIGTERM or SIGINT: close(), then exit. For a program's entry point. */
-  closeOnSignals(): void;
+}
+
+export interface ServeCallsOptions {
+  /** Behind handlers' `context.user()`: the end user of a call's `authorization` header. */
+  authenticate?: (authorization: string | undefined) => Promise<EndUser | undefined>;
 }
 
 /**
@@ -66,8 +90,16 @@ export interface Mesh {
  * the policy (loaded once; a malformed policy stops the start rather than failing open).
  */
 export async function createMesh(options: MeshOptions): Promise<Mesh> {
-  const config = options.config ?? meshConfigFromEnv();
+  const env = options.env ?? process.env;
+  const config = options.config ?? meshConfigFromEnv(env);
   const name = options.name;
+  let app = options.app;
+  const appOf = () => {
+    app ??= loadApp();
+    return app;
+  };
+  const namespace = config.namespace ?? appOf().manifest.namespace;
+  const trustDomain = config.trustDomain ?? appOf().manifest.trustDomain;
   const logger = options.logger ?? createLogger({ service: name, level: config.logLevel });
   const stopTracing = await startTracing({ serviceName: name });
   const metrics = new RpcMetrics({ collectDefaultMetrics: true });
@@ -79,11 +111,11 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
   const identity =
     config.mtls === "mesh"
       ? await (await loadOrCreateCa(config.dataDir)).issue({
-          spiffeId: spiffeId({ trustDomain: config.trustDomain, namespace: config.namespace, serviceAccount: name }),
+          spiffeId: spiffeId({ trustDomain, namespace, serviceAccount: name }),
         })
       : undefined;
   const policy = config.mtls === "off" ? undefined : new PolicyEngine(loadPolicies(config.policyDir));
-  const workload = { namespace: config.namespace, labels: { app: name } };
+  const workload = { namespace, labels: { app: name } };
 
   const serverCreds = (): ServerCredentials =>
     identity ? serverCredentials(identity) : GrpcServerCredentials.createInsecure();
@@ -99,6 +131,9 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
 
   const mesh: Mesh = {
     name,
+    get app() {
+      return appOf();
+    },
     config,
     logger,
     metrics,
@@ -106,22 +141,28 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
     metricsPort: metricsServer?.port,
     clientCredentials: clientCreds,
     connect(binding, target) {
+      const resolved = target === undefined ? resolveUpstream(appOf(), name, binding.desc.typeName, env) : undefined;
       const upstreamOptions: ConnectOptions = {
         ...config,
-        target: target.target,
-        name: target.name ?? binding.desc.typeName,
+        target: target?.target ?? resolved!.target,
+        name: target?.name ?? resolved?.service ?? binding.desc.typeName,
         credentials: clientCreds(),
-        timeoutMs: target.timeoutMs ?? config.clientTimeoutMs,
+        timeoutMs: target?.timeoutMs ?? config.clientTimeoutMs,
         metrics,
+        ...(resolved?.paths ? { declared: { paths: resolved.paths, where: resolved.declaredIn } } : {}),
       };
       const upstream = connect(binding, upstreamOptions);
       upstreams.push(upstream);
       return upstream.client;
     },
-    async serve(services) {
+    targetOf(workload) {
+      return upstreamTarget(appOf(), workload, env);
+    },
+    async serve(services, serveOptions = {}) {
       const server = await startServer({
         ...config,
         services,
+        authenticate: serveOptions.authenticate,
         credentials: serverCreds(),
         interceptors,
         principalOf: principalResolver(config.mtls),
@@ -147,20 +188,6 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
         await stopTracing();
       })();
       return closing;
-    },
-    closeOnSignals() {
-      const stop = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, "shutting down");
-        mesh.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error({ err: error }, "shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
     },
   };
   return mesh;

@@ -1,9 +1,22 @@
 import { join } from "node:path";
+import { type App, loadApp, loadContracts, type ServiceManifest } from "./app/index.ts";
+import { appTokenVerifier, type JwksCall, type TokenVerifier } from "./auth/index.ts";
 import { type Env, readSettings, text } from "./config/env.ts";
 import { type MeshConfig, meshConfigFromEnv } from "./config/mesh-config.ts";
 import { type Database, openDatabase } from "./data/index.ts";
-import { connectEventBus, type EventBus, OutboxRelay, type RunningConsumer } from "./events/index.ts";
+import {
+  connectEventBus,
+  type EventBus,
+  ensureStream,
+  eventStreamOf,
+  OutboxRelay,
+  type RunningConsumer,
+} from "./events/index.ts";
+import { runMain, stopOnSignals } from "./lifecycle/index.ts";
 import { createMesh, type Mesh } from "./mesh.ts";
+import { type DynamicClient, dynamicBinding } from "./rpc/dynamic.ts";
+import type { ServiceBinding } from "./rpc/index.ts";
+import { callInProcess } from "./server/in-process.ts";
 import type { MeshServer, ServiceImplementation } from "./server/serve.ts";
 
 /** Where a service keeps its state and finds its event bus. */
@@ -37,9 +50,17 @@ export interface ServiceContext<Schema extends Record<string, unknown>> {
   readonly settings: ServiceSettings;
   /** The environment to read the service's own settings from (with `readSettings`). */
   readonly env: Env;
+  /** The app, and this service's manifest in it (services/<name>/weft.yaml). */
+  readonly app: App;
+  readonly manifest: ServiceManifest;
+  /**
+   * A typed client of an upstream the manifest declares in `calls:` (see Mesh.connect): a
+   * ManifestError for one it does not, PERMISSION_DENIED for a method it does not list.
+   */
+  connect<Handlers, Client>(binding: ServiceBinding<Handlers, Client>): Client;
 }
 
-/** A background loop (saga recovery, reservation expiry): runs until its signal aborts. */
+/** A background loop (saga recovery, reservation expiry): runs until its signal aborts (see `every`). */
 export type BackgroundTask = (signal: AbortSignal) => Promise<void>;
 
 export interface ServiceParts {
@@ -49,7 +70,10 @@ export interface ServiceParts {
 }
 
 export interface ServiceDefinition<Schema extends Record<string, unknown>> {
-  /** The workload name: service account, `app` label, CloudEvents source `shop/<name>`. */
+  /**
+   * The workload name, which names its manifest (services/<name>/weft.yaml): service account,
+   * `app` label, CloudEvents source `<app>/<name>`.
+   */
   name: string;
   schema: Schema;
   /** The service's committed drizzle-kit migrations folder. */
@@ -62,6 +86,10 @@ export interface StartServiceOptions {
   mesh?: Partial<MeshConfig>;
   settings?: Partial<ServiceSettings>;
   env?: Env;
+  /** The app; default loadApp() (WEFT_APP_DIR, or weft.app.yaml at or above the working directory). */
+  app?: App;
+  /** Replaces the app's token verifier (tests that sign their own tokens: TestTokens.verifier()). */
+  verifier?: TokenVerifier;
 }
 
 export interface RunningService<Schema extends Record<string, unknown>> {
@@ -73,76 +101,153 @@ export interface RunningService<Schema extends Record<string, unknown>> {
 }
 
 /**
- * Starts a service the same way in `main.ts` and in tests: configuration, mesh, database with
- * migrations, event bus and outbox relay, then the service's own parts, then serving.
+ * Starts a service the same way in `main.ts` and in tests: its manifest, the mesh, the database
+ * with migrations, the event bus with the streams the manifest says it publishes to, the outbox
+ * relay, the app's token verifier, then the service's own parts, then serving. When anything
+ * fails on the way, everything opened so far is closed again, last first, before the error is
+ * rethrown: a failed start leaves no connection, port or timer behind.
  */
 export async function startService<Schema extends Record<string, unknown>>(
   definition: ServiceDefinition<Schema>,
   options: StartServiceOptions = {},
 ): Promise<RunningService<Schema>> {
   const env = options.env ?? process.env;
+  const app = options.app ?? loadApp();
+  const manifest = app.service(definition.name);
+  if (manifest === undefined) {
+    throw new Error(`${definition.name}: no services/${definition.name}/weft.yaml in the app at ${app.root}`);
+  }
   const settings = { ...serviceSettingsFromEnv(env), ...options.settings };
   const config = { ...meshConfigFromEnv(env), ...options.mesh };
-  const mesh = await createMesh({ name: definition.name, config });
-  const database = await openDatabase({
-    url: settings.databaseUrl || undefined,
-    dataDir: join(settings.dataDir, definition.name, "db"),
-    schema: definition.schema,
-    migrationsFolder: definition.migrationsFolder,
-  });
-  const bus = await connectEventBus({ servers: settings.natsUrl, name: definition.name });
-  const relay = new OutboxRelay({
-    db: database.db,
-    js: bus.js,
-    jsm: bus.jsm,
-    source: `shop/${definition.name}`,
-    logger: mesh.logger,
-  });
-  relay.start();
-  const parts = await definition.setup({ mesh, db: database.db, bus, relay, settings, env });
-  const stopBackground = new AbortController();
-  const background = (parts.background ?? []).map((task) =>
-    task(stopBackground.signal).catch((error: unknown) => mesh.logger.error({ err: error }, "background task failed")),
-  );
-  const server = await mesh.serve(parts.services);
-  mesh.logger.info({ database: database.kind }, `${definition.name} ready`);
+  const opened = new Closers();
+  try {
+    const mesh = await createMesh({ name: definition.name, app, config, env });
+    opened.push(() => mesh.close());
+    const database = await openDatabase({
+      url: settings.databaseUrl || undefined,
+      dataDir: join(settings.dataDir, definition.name, "db"),
+      schema: definition.schema,
+      migrationsFolder: definition.migrationsFolder,
+    });
+    opened.push(() => database.close());
+    const bus = await connectEventBus({ servers: settings.natsUrl, name: definition.name });
+    opened.push(() => bus.close());
+    // Producers declare their streams too, so events are kept before any consumer exists.
+    for (const protoPackage of new Set(manifest.publishes.map(packageOf))) {
+      const stream = eventStreamOf(protoPackage);
+      await ensureStream(bus.jsm, stream.name, stream.subjects);
+    }
+    const relay = new OutboxRelay({
+      db: database.db,
+      js: bus.js,
+      jsm: bus.jsm,
+      source: `${app.manifest.name}/${definition.name}`,
+      logger: mesh.logger,
+    });
+    relay.start();
+    opened.push(() => relay.stop());
 
-  let stopping: Promise<void> | undefined;
-  return {
-    mesh,
-    db: database.db,
-    server,
-    stop() {
-      stopping ??= (async () => {
-        await server.shutdown();
-        await Promise.all((parts.consumers ?? []).map((c) => c.stop()));
-        stopBackground.abort();
-        await Promise.all(background);
-        await relay.stop();
-        await bus.close();
-        await database.close();
-        await mesh.close();
-      })();
-      return stopping;
-    },
-  };
+    let parts: ServiceParts | undefined;
+    const verifier = options.verifier ?? serviceVerifier(mesh, () => parts?.services ?? []);
+    const connectUpstream = <Handlers, Client>(binding: ServiceBinding<Handlers, Client>) => mesh.connect(binding);
+    parts = await definition.setup({
+      mesh,
+      db: database.db,
+      bus,
+      relay,
+      settings,
+      env,
+      app,
+      manifest,
+      connect: connectUpstream,
+    });
+    const consumers = parts.consumers ?? [];
+    opened.push(() => Promise.all(consumers.map((c) => c.stop())));
+    const stopBackground = new AbortController();
+    const background = (parts.background ?? []).map((task) =>
+      task(stopBackground.signal).catch((error: unknown) =>
+        mesh.logger.error({ err: error }, "background task failed"),
+      ),
+    );
+    opened.push(async () => {
+      stopBackground.abort();
+      await Promise.all(background);
+    });
+    const server = await mesh.serve(
+      parts.services,
+      verifier ? { authenticate: (authorization) => verifier.authenticate(authorization) } : {},
+    );
+    opened.push(() => server.shutdown());
+    mesh.logger.info({ database: database.kind }, `${definition.name} ready`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      mesh,
+      db: database.db,
+      server,
+      stop() {
+        stopping ??= opened.closeAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await opened.closeAll().catch(() => {});
+    throw error;
+  }
 }
 
-/** For a service's main.ts: start it, and stop it gracefully on SIGTERM or SIGINT. */
-export async function runService<Schema extends Record<string, unknown>>(
+/**
+ * For a service's main.ts: start it (a configuration or manifest error is one line and exit
+ * code 2), and stop it gracefully on SIGTERM or SIGINT.
+ */
+export function runService<Schema extends Record<string, unknown>>(
   definition: ServiceDefinition<Schema>,
 ): Promise<void> {
-  const service = await startService(definition);
-  const stop = (signal: NodeJS.Signals) => {
-    service.mesh.logger.info({ signal }, "shutting down");
-    service.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        service.mesh.logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+  return runMain(definition.name, async () => {
+    const service = await startService(definition);
+    stopOnSignals(() => service.stop(), service.mesh.logger);
+  });
+}
+
+/** `shop.orders.v1.OrderPlaced` → `shop.orders.v1`. */
+function packageOf(typeName: string): string {
+  return typeName.slice(0, typeName.lastIndexOf("."));
+}
+
+/**
+ * The app's verifier as a service uses it: the JWKS method is called in process when this
+ * service implements it (the issuer verifying its own tokens), else over the mesh.
+ */
+function serviceVerifier(mesh: Mesh, local: () => readonly ServiceImplementation[]): TokenVerifier | undefined {
+  const remote = new Map<string, DynamicClient>();
+  const call: JwksCall = async (method, request) => {
+    const own = local().find((service) => service.binding.desc.typeName === method.parent.typeName);
+    if (own) return callInProcess(own, method.name, request, mesh.config.clientTimeoutMs);
+    let client = remote.get(method.parent.typeName);
+    if (client === undefined) {
+      client = mesh.connect(dynamicBinding(method.parent));
+      remote.set(method.parent.typeName, client);
+    }
+    return (await client[method.localName]!(request)) as Awaited<ReturnType<JwksCall>>;
   };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => loadContracts(mesh.app.root), call });
+}
+
+/** What a start has opened, closed last first (each awaited; a failing close does not stop the rest). */
+class Closers {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+
+  push(close: () => Promise<unknown>): void {
+    this.closers.push(close);
+  }
+
+  async closeAll(): Promise<void> {
+    let failure: unknown;
+    for (const close of this.closers.splice(0).reverse()) {
+      await close().catch((error: unknown) => {
+        failure ??= error;
+      });
+    }
+    if (failure !== undefined) throw failure;
+  }
 }

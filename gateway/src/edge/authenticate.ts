@@ -1,20 +1,28 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Metadata } from "@grpc/grpc-js";
-import type { EndUser, TokenVerifier } from "@weft/mesh";
+import { Code, type EndUser, RpcError, type TokenVerifier } from "@weft/mesh";
 import { allowsAnonymous } from "@weft/mesh/contracts";
 
 /**
  * Verifies the caller's access token at the edge. Public RPCs need none (one that is sent anyway
  * is still verified, so a bad token is never silently ignored); every other RPC needs a valid
  * one: missing, expired, wrongly signed, wrong issuer or audience, or alg `none` → UNAUTHENTICATED.
+ * An app without `edge.auth` in weft.app.yaml has no verifier: only public RPCs can be called.
  */
 export class EdgeAuthenticator {
-  constructor(private readonly verifier: TokenVerifier) {}
+  constructor(private readonly verifier: TokenVerifier | undefined) {}
 
   async authenticate(method: DescMethod, authorization: string | null | undefined): Promise<EndUser | undefined> {
     if (!authorization && allowsAnonymous(method)) return undefined;
-    const metadata = new Metadata();
-    if (authorization) metadata.set("authorization", authorization);
-    return this.verifier.userOf({ metadata });
+    if (this.verifier === undefined) {
+      throw new RpcError(
+        Code.UNAUTHENTICATED,
+        authorization
+          ? "this app verifies no access tokens (weft.app.yaml has no edge.auth)"
+          : "this RPC needs an access token, and this app issues none (weft.app.yaml has no edge.auth)",
+      );
+    }
+    const user = await this.verifier.authenticate(authorization ?? undefined);
+    if (user === undefined) throw new RpcError(Code.UNAUTHENTICATED, "a bearer access token is required");
+    return user;
   }
 }

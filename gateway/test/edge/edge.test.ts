@@ -3,6 +3,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { CatalogService } from "@weft/gen/shop/catalog/v1/catalog_pb.js";
 import { createMesh } from "@weft/mesh";
+import type { App } from "@weft/mesh/app";
 import { TestMesh } from "@weft/mesh/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewaySettings, gatewaySettingsFromEnv } from "../../src/config.ts";
@@ -15,22 +16,28 @@ let gateway: Gateway;
 let base: string;
 let addresses: Awaited<ReturnType<typeof startFakes>>;
 
-async function startEdge(overrides: Partial<GatewaySettings> = {}): Promise<Gateway> {
+async function startEdge(overrides: Partial<GatewaySettings> = {}, app: App = world.app): Promise<Gateway> {
   const settings: GatewaySettings = {
     ...gatewaySettingsFromEnv({}),
     host: "127.0.0.1",
     port: 0,
-    identityAddr: addresses.identity,
-    catalogAddr: addresses.catalog,
-    ordersAddr: addresses.orders,
-    // Nothing listens there: readiness must say so.
-    inventoryAddr: "127.0.0.1:1",
-    notificationsAddr: "127.0.0.1:1",
     corsOrigins: "https://shop.example",
     maxBodyBytes: 4096,
     ...overrides,
   };
-  const mesh = await createMesh({ name: "gateway", config: { ...world.config(), clientTimeoutMs: 2_000 } });
+  const mesh = await createMesh({
+    name: "gateway",
+    app,
+    config: { ...world.config(), clientTimeoutMs: 2_000 },
+    env: {
+      IDENTITY_ADDR: addresses.identity,
+      CATALOG_ADDR: addresses.catalog,
+      ORDERS_ADDR: addresses.orders,
+      // Nothing listens there: readiness must say so.
+      INVENTORY_ADDR: "127.0.0.1:1",
+      NOTIFICATIONS_ADDR: "127.0.0.1:1",
+    },
+  });
   world.track(mesh);
   return startGateway(mesh, settings);
 }
@@ -144,6 +151,26 @@ describe("edge security", () => {
   ])("refuses a token with %s: 401", async (_, token) => {
     const response = await get("/v1/orders/o-1", { authorization: `Bearer ${await token()}` });
     expect(response.status).toBe(401);
+  });
+
+  it("with no edge.auth in weft.app.yaml, serves public RPCs only: every other one is 401", async () => {
+    const { manifest } = world.app;
+    const anonymousOnly = await startEdge(
+      {},
+      { ...world.app, manifest: { ...manifest, edge: { ...manifest.edge, auth: undefined } } },
+    );
+    try {
+      const url = (path: string) => `http://127.0.0.1:${anonymousOnly.port}${path}`;
+      expect((await fetch(url("/v1/products"))).status).toBe(200);
+      expect((await fetch(url("/v1/orders/o-1"))).status).toBe(401);
+      const withToken = await fetch(url("/v1/orders/o-1"), {
+        headers: { authorization: `Bearer ${await tokens.sign()}` },
+      });
+      expect(withToken.status).toBe(401);
+      expect(((await withToken.json()) as { message: string }).message).toMatch(/no edge\.auth/);
+    } finally {
+      await anonymousOnly.close();
+    }
   });
 
   it("makes up a request id when the client sends none", async () => {

@@ -19,18 +19,24 @@ let base: string;
 beforeAll(async () => {
   tokens = await createTokens();
   const addresses = await startFakes(world, tokens);
-  const mesh = await createMesh({ name: "gateway", config: world.config() });
+  const mesh = await createMesh({
+    name: "gateway",
+    app: world.app,
+    config: world.config(),
+    env: {
+      IDENTITY_ADDR: addresses.identity,
+      CATALOG_ADDR: addresses.catalog,
+      ORDERS_ADDR: addresses.orders,
+      // No stand-ins behind these: the paths above never route there.
+      INVENTORY_ADDR: addresses.catalog,
+      NOTIFICATIONS_ADDR: addresses.catalog,
+    },
+  });
   world.track(mesh);
   gateway = await startGateway(mesh, {
     ...gatewaySettingsFromEnv({}),
     host: "127.0.0.1",
     port: 0,
-    identityAddr: addresses.identity,
-    catalogAddr: addresses.catalog,
-    ordersAddr: addresses.orders,
-    // No stand-ins behind these: the paths above never route there.
-    inventoryAddr: addresses.catalog,
-    notificationsAddr: addresses.catalog,
     maxBodyBytes: 2048,
     ipBurst: 1_000_000,
     ipRatePerSecond: 1_000_000,

@@ -1,2 +1,4 @@
-export type { EndUser, TokenVerifierOptions } from "./end-user.ts";
-export { requireRole, TokenVerifier } from "./end-user.ts";
+export type { AppVerifierOptions, JwksCall } from "./app-verifier.ts";
+export { appTokenVerifier } from "./app-verifier.ts";
+export type { EndUser, TokenVerifierOptions } from "./token-verifier.ts";
+export { requireRole, TokenVerifier } from "./token-verifier.ts";

@@ -2,7 +2,7 @@ import { type ChannelCredentials, Client } from "@grpc/grpc-js";
 import { context as otelContext, trace } from "@opentelemetry/api";
 import type { ServiceBinding } from "../rpc/binding.ts";
 import { type CallHooks, type ClientTransport, createClient, type OutgoingCall } from "../rpc/client.ts";
-import type { Code, RpcError } from "../rpc/errors.ts";
+import { Code, RpcError } from "../rpc/errors.ts";
 import { endRpcSpan, injectTraceContext, type RpcMetrics, startRpcSpan } from "../telemetry/index.ts";
 import { propagateIncoming } from "./propagation.ts";
 import { createUpstreamGuard, type UpstreamGuard } from "./resilience.ts";
@@ -23,6 +23,11 @@ export interface ConnectOptions {
   bulkheadLimit: number;
   bulkheadQueue: number;
   metrics?: RpcMetrics;
+  /**
+   * The only methods this client may call, as the caller's manifest declares them; any other fails
+   * before it is sent (PERMISSION_DENIED, as the mesh's policy would answer it). Unset: any method.
+   */
+  declared?: { paths: ReadonlySet<string>; where: string };
 }
 
 /** A typed client of one upstream service, and what it holds open. */
@@ -52,7 +57,15 @@ export function connect<Handlers, C>(binding: ServiceBinding<Handlers, C>, optio
   const transport: ClientTransport = {
     defaultTimeoutMs: options.timeoutMs,
     channelFor: (call) => (safeToRetry(call) ? retrying : once),
-    begin: (call) => observe(call, options.metrics),
+    begin: (call) => {
+      if (options.declared && !options.declared.paths.has(call.method.path)) {
+        throw new RpcError(
+          Code.PERMISSION_DENIED,
+          `${options.declared.where} does not list ${call.method.path.slice(call.method.path.lastIndexOf(".") + 1)}`,
+        );
+      }
+      return observe(call, options.metrics);
+    },
     guard: (method, attempt) => guard.run(method, attempt),
   };
   return {

@@ -72,18 +72,11 @@ export function text(fallback: string, pattern = /^.+$/, expected = "a non-empty
   return { expected, fallback, parse: (raw) => (pattern.test(raw) ? raw : undefined) };
 }
 
-/**
- * For a program's entry point: runs `start`, and turns a ConfigError into one line on stderr and
- * exit code 2 instead of a stack trace.
- */
-export async function runMain(program: string, start: () => Promise<unknown>): Promise<void> {
-  try {
-    await start();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${program}: configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+/** Like text, but unset stays undefined: an override of a value that comes from elsewhere. */
+export function optionalText(
+  pattern = /^.+$/,
+  expected = "a non-empty string",
+  fallback: string | undefined = undefined,
+): Setting<string | undefined> {
+  return { expected, fallback, parse: (raw) => (pattern.test(raw) ? raw : undefined) };
 }

@@ -1,5 +1,5 @@
 import { type MtlsMode, mtlsModes } from "../identity/index.ts";
-import { type Env, integer, oneOf, readSettings, text } from "./env.ts";
+import { type Env, integer, oneOf, optionalText, readSettings, text } from "./env.ts";
 
 /** Everything the mesh runtime reads from the environment. Services add their own settings. */
 export interface MeshConfig {
@@ -13,8 +13,12 @@ export interface MeshConfig {
   dataDir: string;
   /** The AuthorizationPolicy YAML the server enforces (mesh mode). */
   policyDir: string;
-  trustDomain: string;
-  namespace: string;
+  /**
+   * Overrides of the app's trust domain and namespace (weft.app.yaml), which the workload's SPIFFE
+   * id and its policies use. Unset: the app's. For tests and odd deployments only.
+   */
+  trustDomain: string | undefined;
+  namespace: string | undefined;
   /** Interface the gRPC server listens on. */
   host: string;
   /** gRPC port; 0 picks a free one. */
@@ -52,8 +56,8 @@ export function meshConfigFromEnv(env: Env = process.env, defaults: Partial<Mesh
       mtls: ["MESH_MTLS", oneOf(defaults.mtls ?? "mesh", mtlsModes)],
       dataDir: ["MESH_DATA_DIR", text(defaults.dataDir ?? ".data/mesh")],
       policyDir: ["MESH_POLICY_DIR", text(defaults.policyDir ?? "istio")],
-      trustDomain: ["MESH_TRUST_DOMAIN", text(defaults.trustDomain ?? "cluster.local", /^[a-z0-9.-]+$/, "a DNS name")],
-      namespace: ["MESH_NAMESPACE", text(defaults.namespace ?? "shop", dnsLabel, "a Kubernetes namespace name")],
+      trustDomain: ["MESH_TRUST_DOMAIN", optionalText(/^[a-z0-9.-]+$/, "a DNS name", defaults.trustDomain)],
+      namespace: ["MESH_NAMESPACE", optionalText(dnsLabel, "a Kubernetes namespace name", defaults.namespace)],
       host: ["GRPC_HOST", text(defaults.host ?? "0.0.0.0", hostPattern, "an interface address")],
       port: ["GRPC_PORT", integer(defaults.port ?? 50051, 0, 65535)],
       metricsPort: ["METRICS_PORT", integer(defaults.metricsPort ?? -1, -1, 65535)],

@@ -3,6 +3,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { and, asc, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../data/index.ts";
+import { Wakeup } from "../lifecycle/periodic.ts";
 import type { Logger } from "../telemetry/index.ts";
 import { ensureStream, eventStreamOf } from "./bus.ts";
 import { envelopeHeaders, protobufContentType } from "./envelope.ts";
@@ -12,7 +13,7 @@ export interface RelayOptions<Schema extends Record<string, unknown>> {
   db: Database<Schema>;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  /** CloudEvents `source` of every event, e.g. `shop/orders`. */
+  /** CloudEvents `source` of every event: `<app>/<service>`, e.g. `example/billing`. */
   source: string;
   logger: Logger;
   batchSize?: number;
@@ -36,8 +37,8 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
   private readonly pollMs: number;
   private readonly retentionMs: number;
   private running: Promise<void> | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly stopping = new AbortController();
+  private readonly wakeup = new Wakeup();
   private lastCleanup = 0;
   /** Streams this relay has declared: an event can only be stored if its stream exists. */
   private readonly declaredStreams = new Set<string>();
@@ -54,13 +55,12 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
 
   /** Publish soon: a transaction that recorded events just committed. */
   nudge(): void {
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** Stops after the batch in progress; resolves when the loop has ended. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.stopping.abort();
     await this.running;
   }
 
@@ -121,18 +121,19 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
 
   private async loop(): Promise<void> {
     let failures = 0;
-    while (!this.stopped) {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
       try {
         const published = await this.publishBatch();
         failures = 0;
         await this.cleanupNowAndThen();
         if (published === this.batchSize) continue;
-        await this.idle(this.pollMs);
+        await this.wakeup.sleep(this.pollMs, signal);
       } catch (error) {
         failures++;
         const backoff = Math.min(5_000, 100 * 2 ** Math.min(failures, 6));
         this.options.logger.warn({ err: error, retry_in_ms: backoff }, "outbox relay: publish failed, will retry");
-        await this.idle(backoff);
+        await this.wakeup.sleep(backoff, signal);
       }
     }
   }
@@ -142,16 +143,5 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
     this.lastCleanup = Date.now();
     const cutoff = new Date(Date.now() - this.retentionMs);
     await this.options.db.delete(outbox).where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, cutoff)));
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -29,6 +29,17 @@ export interface MethodInfo {
   readonly idempotencyKeyField: string | undefined;
 }
 
+/** The end user a call is made for, as a verified access token says. */
+export interface EndUser {
+  /** The token's `sub`. */
+  readonly id: string;
+  /** The token's `role` claim; "" when it has none. */
+  readonly role: string;
+  readonly email: string | undefined;
+  /** Every claim of the token. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
 /** What a handler knows about the call it serves, besides the request. */
 export interface CallContext {
   readonly method: MethodInfo;
@@ -49,6 +60,14 @@ export interface CallContext {
   readonly principal: string | undefined;
   /** Trailers to send with the response. */
   readonly responseTrailers: Metadata;
+  /**
+   * The end user the call is made for, from its `authorization: Bearer …` access token, verified
+   * against the app's token issuer (weft.app.yaml `edge.auth`) the first time it is asked for:
+   * undefined without a token; UNAUTHENTICATED for a token that does not verify (or when the app
+   * verifies none); UNAVAILABLE when the issuer's keys cannot be fetched. `requireUser` refuses
+   * a call without one.
+   */
+  user(): Promise<EndUser | undefined>;
 }
 
 /** Per-call options of a generated client method. */

@@ -11,7 +11,7 @@ import {
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import type { CallContext, MethodInfo, ServiceBinding } from "./binding.ts";
+import type { CallContext, EndUser, MethodInfo, ServiceBinding } from "./binding.ts";
 import { methodsOf } from "./binding.ts";
 import { runInCall } from "./call-store.ts";
 import { Code, RpcError } from "./errors.ts";
@@ -43,6 +43,24 @@ export interface ImplementOptions {
   onUnexpectedError?: (error: unknown, method: MethodInfo) => void;
   /** Aborts every running handler's signal, e.g. when a shutdown's grace period runs out. */
   shutdownSignal?: AbortSignal;
+  /**
+   * The end user of a call from its `authorization` header (undefined when there is none), behind
+   * `context.user()`. Without it, a call that carries a token is refused: nothing can verify it.
+   */
+  authenticate?: (authorization: string | undefined) => Promise<EndUser | undefined>;
+}
+
+/** What `context.user()` does when the server was given no way to verify tokens. */
+async function noVerifier(authorization: string | undefined): Promise<undefined> {
+  if (authorization === undefined) return undefined;
+  throw new RpcError(Code.UNAUTHENTICATED, "access tokens are not verified here: the app configures no token issuer");
+}
+
+/** Requires an end user: the call's verified one, or UNAUTHENTICATED. */
+export async function requireUser(context: Pick<CallContext, "user">): Promise<EndUser> {
+  const user = await context.user();
+  if (user === undefined) throw new RpcError(Code.UNAUTHENTICATED, "a bearer access token is required");
+  return user;
 }
 
 type UnaryHandler = (request: unknown, context: CallContext) => Promise<unknown>;
@@ -182,6 +200,7 @@ function contextFor(call: ServerCall, method: MethodInfo, options: ImplementOpti
   options.shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
 
   const requestId = call.metadata.get("x-request-id")[0];
+  let user: Promise<EndUser | undefined> | undefined;
   const context: CallContext = {
     method,
     signal: controller.signal,
@@ -192,6 +211,11 @@ function contextFor(call: ServerCall, method: MethodInfo, options: ImplementOpti
     peerAddress: call.getPeer(),
     principal: options.principalOf?.(call),
     responseTrailers: new Metadata(),
+    user() {
+      const header = call.metadata.get("authorization")[0];
+      user ??= (options.authenticate ?? noVerifier)(typeof header === "string" ? header : undefined);
+      return user;
+    },
   };
   const done = () => {
     clearTimeout(timer);

@@ -26,6 +26,7 @@ export interface ServeOptions {
   port: number;
   interceptors: readonly ServerInterceptor[];
   principalOf: ImplementOptions["principalOf"];
+  authenticate?: ImplementOptions["authenticate"];
   serverTimeoutMs: number;
   maxMessageBytes: number;
   drainDelayMs: number;
@@ -62,6 +63,7 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
     interceptors: options.interceptors,
     defaultDeadlineMs: options.serverTimeoutMs,
     shutdownSignal: shutdownController.signal,
+    authenticate: options.authenticate,
     onUnexpectedError: (error, method) => options.logger.error({ err: error, rpc: method.path }, "handler failed"),
   };
   const names = options.services.map((s) => s.binding.desc.typeName);
@@ -77,7 +79,11 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
     server.bindAsync(`${options.host}:${options.port}`, options.credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
-  );
+  ).catch((error: unknown) => {
+    // Nothing was served: leave nothing behind either (health, reflection, the server's timers).
+    server.forceShutdown();
+    throw error;
+  });
   const setServing = (serving: boolean) => {
     for (const name of ["", ...names]) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
   };

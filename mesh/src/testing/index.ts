@@ -1,9 +1,11 @@
 // @weft/mesh/testing: what service tests need to run a service for real on this machine — a
-// fresh database on the test PostgreSQL, a scratch CA, the repository's istio/ policies — and to
-// call it as a given workload.
+// fresh database on the test PostgreSQL, a scratch CA, the app's istio/ policies — and to call it
+// as a given workload.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type App, loadApp } from "../app/index.ts";
+import type { TokenVerifier } from "../auth/index.ts";
 import { type MeshConfig, meshConfigFromEnv } from "../config/mesh-config.ts";
 import { createTestDatabase, type TestDatabase } from "../data/index.ts";
 import { createMesh, type Mesh } from "../mesh.ts";
@@ -13,20 +15,26 @@ import { type RunningService, type ServiceDefinition, startService } from "../se
 export { createTestDatabase, type TestDatabase } from "../data/index.ts";
 export { type TestClaims, TestTokens } from "./tokens.ts";
 
-const repositoryRoot = new URL("../../../", import.meta.url).pathname;
-
-/** A scratch mesh: temp CA, the repository's istio/ policies, loopback, free ports, quiet logs. */
+/**
+ * A scratch mesh for the app under test (loadApp(): the one the tests run in): temp CA, the app's
+ * istio/ policies, loopback, free ports, quiet logs.
+ */
 export class TestMesh {
   readonly dir = mkdtempSync(join(tmpdir(), "weft-test-"));
+  readonly app: App;
   private readonly meshes: Mesh[] = [];
   private readonly services: Array<RunningService<Record<string, unknown>>> = [];
   private readonly databases: TestDatabase[] = [];
+
+  constructor(app: App = loadApp()) {
+    this.app = app;
+  }
 
   config(overrides: Partial<MeshConfig> = {}): MeshConfig {
     return {
       ...meshConfigFromEnv({}),
       dataDir: join(this.dir, "ca"),
-      policyDir: join(repositoryRoot, "istio"),
+      policyDir: join(this.app.root, "istio"),
       host: "127.0.0.1",
       port: 0,
       logLevel: (process.env.WEFT_TEST_LOG_LEVEL as MeshConfig["logLevel"]) ?? "silent",
@@ -38,18 +46,21 @@ export class TestMesh {
 
   /**
    * Starts a service against a fresh database of its own (dropped in close()); `env` adds the
-   * service's own settings (upstream addresses…).
+   * service's own settings and its upstreams' addresses (`<NAME>_ADDR`); `verifier` replaces the
+   * app's token verifier (TestTokens.verifier()).
    */
   async start<Schema extends Record<string, unknown>>(
     definition: ServiceDefinition<Schema>,
-    options: { mesh?: Partial<MeshConfig>; env?: Record<string, string> } = {},
+    options: { mesh?: Partial<MeshConfig>; env?: Record<string, string>; verifier?: TokenVerifier } = {},
   ): Promise<RunningService<Schema> & { address: string }> {
     const database = await createTestDatabase(definition.name);
     this.databases.push(database);
     const service = await startService(definition, {
+      app: this.app,
       mesh: this.config(options.mesh),
       settings: { databaseUrl: database.url, dataDir: join(this.dir, "data") },
       env: { ...process.env, ...options.env },
+      ...(options.verifier ? { verifier: options.verifier } : {}),
     });
     this.services.push(service as unknown as RunningService<Record<string, unknown>>);
     return Object.assign(service, { address: `127.0.0.1:${service.server.port}` });
@@ -66,7 +77,7 @@ export class TestMesh {
     binding: ServiceBinding<Handlers, Client>,
     address: string,
   ): Promise<Client> {
-    const mesh = await createMesh({ name: caller, config: this.config() });
+    const mesh = await createMesh({ name: caller, app: this.app, config: this.config() });
     this.meshes.push(mesh);
     return mesh.connect(binding, { target: address });
   }

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { type App, loadApp } from "../app/index.ts";
 import { TokenVerifier } from "../auth/index.ts";
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
@@ -14,10 +15,10 @@ export interface TestClaims {
 }
 
 /**
- * A stand-in for a token issuer in tests: signs ES256 access tokens the way the identity service
- * does (kid, iss, aud, sub, role, email, 1 h expiry), publishes its key as a JWKS, and hands out a
- * verifier that trusts it — to inject into the service under test — plus the bad tokens an edge
- * must refuse.
+ * A stand-in for a token issuer in tests: signs ES256 access tokens the way an app's token
+ * issuer typically does (kid, iss, aud, sub, role, email, 1 h expiry), publishes its key as a
+ * JWKS, and hands out a verifier that trusts it — to give the service under test
+ * (`TestMesh.start(definition, { verifier })`) — plus the bad tokens an edge must refuse.
  */
 export class TestTokens {
   private constructor(
@@ -29,7 +30,12 @@ export class TestTokens {
     readonly audience: string,
   ) {}
 
-  static async create(options: { issuer?: string; audience?: string } = {}): Promise<TestTokens> {
+  /**
+   * Issuer and audience default to the app's (weft.app.yaml `edge.auth`), so the app's own
+   * verifier accepts these tokens once it fetches this issuer's key (e.g. from a fake JWKS RPC).
+   */
+  static async create(options: { issuer?: string; audience?: string; app?: App } = {}): Promise<TestTokens> {
+    const auth = (options.app ?? (options.issuer && options.audience ? undefined : loadApp()))?.manifest.edge.auth;
     const { privateKey, publicKey } = await generateKeyPair("ES256");
     const stranger = await generateKeyPair("ES256");
     const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "ES256", use: "sig" };
@@ -37,8 +43,8 @@ export class TestTokens {
       privateKey,
       stranger.privateKey,
       jwk,
-      options.issuer ?? "weft-identity",
-      options.audience ?? "weft",
+      options.issuer ?? auth?.issuer ?? "weft-test-issuer",
+      options.audience ?? auth?.audience ?? "weft-test",
     );
   }
 
@@ -46,7 +52,7 @@ export class TestTokens {
     return new TokenVerifier({
       issuer: this.issuer,
       audience: this.audience,
-      fetchJwks: async () => ({ keys: [this.jwk] }),
+      keys: { fetchJwks: async () => ({ keys: [this.jwk] }) },
     });
   }
 

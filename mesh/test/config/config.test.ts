@@ -11,9 +11,12 @@ describe("mesh configuration from the environment", () => {
       mtls: "mesh",
       port: 50051,
       clientTimeoutMs: 10_000,
-      namespace: "shop",
       metricsPort: -1,
     });
+    // Namespace and trust domain are the app's (weft.app.yaml); the variables only override them.
+    expect(config.namespace).toBeUndefined();
+    expect(config.trustDomain).toBeUndefined();
+    expect(meshConfigFromEnv({ MESH_NAMESPACE: "staging" }).namespace).toBe("staging");
   });
 
   it("reads every variable", () => {

@@ -61,6 +61,7 @@ beforeAll(async () => {
   const googleapis = join(root, "node_modules/google-proto-files");
   const sources = [
     ...protoFiles(join(root, "proto")),
+    ...protoFiles(join(root, "mesh/proto")),
     ...protoFiles(join(root, "mesh/test/proto")),
     "google/api/annotations.proto",
     "google/api/http.proto",
@@ -71,6 +72,7 @@ beforeAll(async () => {
   // What a Python user runs: protoc with the gRPC plugin over the same protos.
   await run("/usr/bin/protoc", [
     `-I${join(root, "proto")}`,
+    `-I${join(root, "mesh/proto")}`,
     `-I${join(root, "mesh/test/proto")}`,
     `-I${googleapis}`,
     `--python_out=${out}`,

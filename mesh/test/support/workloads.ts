@@ -37,6 +37,9 @@ export class TestWorld {
   config(overrides: Partial<MeshConfig> = {}): MeshConfig {
     return {
       ...meshConfigFromEnv({}),
+      // The fixtures' own namespace, whatever app the tests run in.
+      namespace: "shop",
+      trustDomain: "cluster.local",
       dataDir: join(this.dir, "ca"),
       policyDir: join(this.dir, "policy"),
       host: "127.0.0.1",

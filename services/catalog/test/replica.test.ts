@@ -39,7 +39,7 @@ async function newProduct(name: string) {
 }
 
 it("follows the inventory's stock events: adjust, reserve, release, commit", async () => {
-  const inventory = await world.mesh.start(inventoryService({ tokenVerifier: world.tokens.verifier() }));
+  const inventory = await world.mesh.start(inventoryService(), { verifier: world.tokens.verifier() });
   const asGateway = await world.mesh.client("gateway", InventoryServiceBinding, inventory.address);
   const asOrders = await world.mesh.client("orders", InventoryServiceBinding, inventory.address);
   const product = await newProduct("Replicated lamp");

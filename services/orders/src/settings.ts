@@ -1,13 +1,8 @@
-// The orders service's own settings, read once at start from the environment.
-import { boolean, type Env, integer, readSettings, text } from "@weft/mesh";
+// The orders service's own settings, read once at start from the environment (its upstreams
+// come from its manifest: services/orders/weft.yaml `calls:`, found at <NAME>_ADDR).
+import { boolean, type Env, integer, readSettings } from "@weft/mesh";
 
 export interface OrdersSettings {
-  catalogAddr: string;
-  inventoryAddr: string;
-  paymentsAddr: string;
-  identityAddr: string;
-  jwtIssuer: string;
-  jwtAudience: string;
   /** A forward step failing transiently for longer than this compensates and rejects the order. */
   stepTimeoutSeconds: number;
   /** How often the runner looks for due sagas (it is also nudged by PlaceOrder and CancelOrder). */
@@ -26,17 +21,9 @@ export interface OrdersSettings {
   cancelWaitMs: number;
 }
 
-const target = /^\S+$/;
-
 export function readOrdersSettings(env: Env): OrdersSettings {
   return readSettings<OrdersSettings>(
     {
-      catalogAddr: ["CATALOG_ADDR", text("dns:///catalog.shop.svc.cluster.local:50051", target, "a gRPC target")],
-      inventoryAddr: ["INVENTORY_ADDR", text("dns:///inventory.shop.svc.cluster.local:50051", target, "a gRPC target")],
-      paymentsAddr: ["PAYMENTS_ADDR", text("dns:///payments.shop.svc.cluster.local:50051", target, "a gRPC target")],
-      identityAddr: ["IDENTITY_ADDR", text("dns:///identity.shop.svc.cluster.local:50051", target, "a gRPC target")],
-      jwtIssuer: ["JWT_ISSUER", text("weft-identity")],
-      jwtAudience: ["JWT_AUDIENCE", text("weft")],
       stepTimeoutSeconds: ["SAGA_STEP_TIMEOUT_SECONDS", integer(30, 1, 86_400)],
       pollIntervalMs: ["SAGA_POLL_INTERVAL_MS", integer(250, 10, 60_000)],
       maxInFlight: ["SAGA_MAX_IN_FLIGHT", integer(16, 1, 1_000)],

@@ -1,9 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { PaymentServiceBinding } from "@weft/gen/shop/payments/v1/payments_weft.js";
 import { provide, type ServiceDefinition } from "@weft/mesh";
-import { ensureStream, eventStreamOf } from "@weft/mesh/events";
 import type { PaymentProvider } from "./domain/provider.ts";
-import { paymentsEventPackage } from "./events/payment-events.ts";
 import { FakeProvider } from "./provider/fake-provider.ts";
 import { createPaymentHandlers } from "./rpc/handlers.ts";
 import { paymentsSettingsFromEnv } from "./settings.ts";
@@ -22,11 +20,8 @@ export function createPaymentsService(options: PaymentsServiceOptions = {}): Ser
     name: "payments",
     schema,
     migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
-    async setup({ db, bus, relay, env }) {
+    async setup({ db, relay, env }) {
       const settings = paymentsSettingsFromEnv(env);
-      // The relay publishes to shop.payments.v1.*: the stream must exist before the first event.
-      const stream = eventStreamOf(paymentsEventPackage);
-      await ensureStream(bus.jsm, stream.name, stream.subjects);
       const provider =
         options.provider ??
         new FakeProvider({

@@ -1,5 +1,5 @@
 import type { CatalogServiceHandlers } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
-import { type CallContext, Code, RpcError, requireRole, type TokenVerifier, Violations, validate } from "@weft/mesh";
+import { type CallContext, Code, RpcError, requireRole, requireUser, Violations, validate } from "@weft/mesh";
 import { decodePageToken, encodePageToken } from "../domain/page-token.ts";
 import { newProductFields, productProblems, updatableFields } from "../domain/product.ts";
 import { effectivePageSize } from "../domain/search.ts";
@@ -9,8 +9,6 @@ import { productInput, productMessage } from "./messages.ts";
 
 export interface HandlerDeps {
   store: CatalogStore;
-  /** Verifies the end user's access token (admin-only writes, inactive products). */
-  verifier: TokenVerifier;
 }
 
 const limits = { maxKeyLength: 128, maxQueryLength: 200, maxBatch: 100 } as const;
@@ -19,16 +17,15 @@ const limits = { maxKeyLength: 128, maxQueryLength: 200, maxBatch: 100 } as cons
  * The CatalogService RPCs: authorize, validate, run the use case. Who may call which RPC at all
  * is the mesh policy's job (istio/authz/catalog.yaml): BatchGetProducts is for orders only.
  */
-export function catalogHandlers({ store, verifier }: HandlerDeps): CatalogServiceHandlers {
+export function catalogHandlers({ store }: HandlerDeps): CatalogServiceHandlers {
   /** Whether the call is made for an admin; no token means an anonymous shopper, a bad one fails. */
   async function isAdmin(context: CallContext): Promise<boolean> {
-    if (context.metadata.get("authorization").length === 0) return false;
-    return (await verifier.userOf(context)).role === "admin";
+    return (await context.user())?.role === "admin";
   }
 
   return {
     async createProduct(request, context) {
-      requireRole(await verifier.userOf(context), "admin");
+      requireRole(await requireUser(context), "admin");
       const v = new Violations();
       if (v.present("product", request.product)) {
         for (const p of productProblems(productInput(request.product), updatableFields)) v.add(p.field, p.description);
@@ -40,7 +37,7 @@ export function catalogHandlers({ store, verifier }: HandlerDeps): CatalogServic
     },
 
     async updateProduct(request, context) {
-      requireRole(await verifier.userOf(context), "admin");
+      requireRole(await requireUser(context), "admin");
       const v = new Violations();
       const mask = parseUpdateMask(request.updateMask?.paths ?? []);
       if ("problems" in mask) for (const p of mask.problems) v.add(p.field, p.description);
@@ -78,7 +75,7 @@ export function catalogHandlers({ store, verifier }: HandlerDeps): CatalogServic
           v.add("page_token", "was issued for a different query or include_inactive");
       }
       v.throwIfAny();
-      if (request.includeInactive) requireRole(await verifier.userOf(context), "admin");
+      if (request.includeInactive) requireRole(await requireUser(context), "admin");
       const { products, more } = await store.page({
         query: request.query,
         includeInactive: request.includeInactive,

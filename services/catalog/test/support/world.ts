@@ -12,8 +12,9 @@ export async function startCatalog() {
   const mesh = new TestMesh();
   const tokens = await TestTokens.create();
   const consumer = `catalog-inventory-test-${randomUUID().slice(0, 8)}`;
-  const service = await mesh.start(catalogService({ tokenVerifier: tokens.verifier() }), {
+  const service = await mesh.start(catalogService(), {
     env: { CATALOG_INVENTORY_CONSUMER: consumer },
+    verifier: tokens.verifier(),
   });
   const gateway: CatalogServiceClient = await mesh.client("gateway", CatalogServiceBinding, service.address);
   const orders: CatalogServiceClient = await mesh.client("orders", CatalogServiceBinding, service.address);

@@ -1,5 +1,5 @@
 import type { IdentityServiceHandlers } from "@weft/gen/shop/identity/v1/identity_weft.js";
-import { Code, errorWithReason, RpcError, type TokenVerifier, Violations } from "@weft/mesh";
+import { Code, errorWithReason, RpcError, requireUser, Violations } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
 import type { CredentialCheck } from "../domain/credential-check.ts";
@@ -17,8 +17,6 @@ export interface IdentityDependencies {
   db: Database<typeof schema>;
   relay: OutboxRelay<typeof schema>;
   keys: KeyRing;
-  /** Verifies callers' access tokens with this service's own keys (no mesh round trip). */
-  verifier: TokenVerifier;
   credentials: CredentialCheck;
   settings: IdentitySettings;
 }
@@ -26,7 +24,7 @@ export interface IdentityDependencies {
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function identityHandlers(deps: IdentityDependencies): IdentityServiceHandlers {
-  const { db, relay, keys, verifier, credentials, settings } = deps;
+  const { db, relay, keys, credentials, settings } = deps;
 
   return {
     async signUp(request) {
@@ -91,7 +89,8 @@ export function identityHandlers(deps: IdentityDependencies): IdentityServiceHan
     },
 
     async getUser(request, context) {
-      const caller = await verifier.userOf(context);
+      // Verified with this service's own keys, in process (the runtime calls our GetJwks directly).
+      const caller = await requireUser(context);
       const violations = new Violations();
       violations.id("id", request.id);
       violations.throwIfAny();

@@ -1,4 +1,4 @@
-import type { BackgroundTask, Mesh } from "@weft/mesh";
+import { type BackgroundTask, every, type Mesh } from "@weft/mesh";
 import type { InventoryStore } from "../store/inventory-store.ts";
 
 /**
@@ -10,27 +10,14 @@ export function expiryLoop(
   store: InventoryStore,
   options: { intervalMs: number; logger: Mesh["logger"] },
 ): BackgroundTask {
-  return async (signal) => {
-    while (!signal.aborted) {
-      try {
+  return (signal) =>
+    every(
+      options.intervalMs,
+      async () => {
         const expired = await store.expireDue();
         if (expired > 0) options.logger.info({ expired }, "reservations expired");
-      } catch (error) {
-        options.logger.warn({ err: error }, "reservation expiry round failed; will retry");
-      }
-      await sleep(options.intervalMs, signal);
-    }
-  };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
+      },
+      signal,
+      { onError: (error) => options.logger.warn({ err: error }, "reservation expiry round failed; will retry") },
+    );
 }

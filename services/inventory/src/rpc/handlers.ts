@@ -1,5 +1,5 @@
 import type { InventoryServiceHandlers } from "@weft/gen/shop/inventory/v1/inventory_weft.js";
-import { requireRole, type TokenVerifier, Violations, validate } from "@weft/mesh";
+import { requireRole, requireUser, Violations, validate } from "@weft/mesh";
 import { holdDurationMs } from "../domain/limits.ts";
 import type { InventoryStore } from "../store/inventory-store.ts";
 import { mapped } from "./errors.ts";
@@ -8,8 +8,6 @@ import { checkKey, checkReason, validateAdjust, validateReserve } from "./valida
 
 export interface HandlerDeps {
   store: InventoryStore;
-  /** Verifies the end user's access token (admin-only AdjustStock). */
-  verifier: TokenVerifier;
   /** Hold time of a reservation that names no ttl. */
   defaultTtlMs: number;
 }
@@ -18,7 +16,7 @@ export interface HandlerDeps {
  * The InventoryService RPCs: validate, authorize, run the use case, map domain refusals. Who may
  * call which RPC at all is the mesh policy's job (istio/authz/inventory.yaml).
  */
-export function inventoryHandlers({ store, verifier, defaultTtlMs }: HandlerDeps): InventoryServiceHandlers {
+export function inventoryHandlers({ store, defaultTtlMs }: HandlerDeps): InventoryServiceHandlers {
   return {
     async getStock(request) {
       validate((v) => v.id("product_id", request.productId));
@@ -27,7 +25,7 @@ export function inventoryHandlers({ store, verifier, defaultTtlMs }: HandlerDeps
 
     async adjustStock(request, context) {
       // Authenticate before validating, so an anonymous caller learns nothing about the API.
-      requireRole(await verifier.userOf(context), "admin");
+      requireRole(await requireUser(context), "admin");
       validateAdjust(request);
       const stock = await mapped(() =>
         store.adjust({

@@ -7,7 +7,7 @@ import { inventoryService } from "../../src/service.ts";
 export async function startInventory(env: Record<string, string> = {}) {
   const mesh = new TestMesh();
   const tokens = await TestTokens.create();
-  const service = await mesh.start(inventoryService({ tokenVerifier: tokens.verifier() }), { env });
+  const service = await mesh.start(inventoryService(), { env, verifier: tokens.verifier() });
   const orders: InventoryServiceClient = await mesh.client("orders", InventoryServiceBinding, service.address);
   const gateway: InventoryServiceClient = await mesh.client("gateway", InventoryServiceBinding, service.address);
   const admin = await tokens.bearer("admin");

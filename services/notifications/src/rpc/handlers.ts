@@ -1,5 +1,5 @@
 import type { NotificationServiceHandlers } from "@weft/gen/shop/notifications/v1/notifications_weft.js";
-import { type TokenVerifier, Violations } from "@weft/mesh";
+import { requireUser, Violations } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import { type Cursor, decodePageToken, encodePageToken, pageSizeOf } from "../domain/page.ts";
 import { notificationsOf } from "../store/notifications.ts";
@@ -8,14 +8,13 @@ import { notificationToProto } from "./to-proto.ts";
 
 export interface NotificationsDependencies {
   db: Database<typeof schema>;
-  verifier: TokenVerifier;
 }
 
-export function notificationsHandlers({ db, verifier }: NotificationsDependencies): NotificationServiceHandlers {
+export function notificationsHandlers({ db }: NotificationsDependencies): NotificationServiceHandlers {
   return {
     async listNotifications(request, context) {
       // Whose feed it is comes only from the verified token, never from the request.
-      const user = await verifier.userOf(context);
+      const user = await requireUser(context);
       const violations = new Violations();
       const pageSize = pageSizeOf(request.pageSize);
       if (pageSize === undefined) violations.add("page_size", "must not be negative");

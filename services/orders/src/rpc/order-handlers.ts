@@ -2,7 +2,7 @@
 // map outcomes to gRPC statuses. The saga itself runs in the background (saga/runner.ts).
 import type { CatalogServiceClient } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
 import type { OrderServiceHandlers } from "@weft/gen/shop/orders/v1/orders_weft.js";
-import { type CallContext, Code, type EndUser, errorWithReason, RpcError, type TokenVerifier } from "@weft/mesh";
+import { type CallContext, Code, type EndUser, errorWithReason, RpcError, requireUser } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
 import { v7 as uuidv7 } from "uuid";
@@ -25,7 +25,6 @@ import { validateCancel, validateListOrders, validateOrderId, validatePlaceOrder
 
 export interface OrderHandlerOptions {
   db: Database<Schema>;
-  verifier: Pick<TokenVerifier, "userOf">;
   catalog: CatalogServiceClient;
   relay: Pick<OutboxRelay<Schema>, "nudge">;
   changes: OrderChanges;
@@ -41,7 +40,7 @@ export interface OrderHandlerOptions {
 const finalStatuses = new Set(["REJECTED", "CANCELLED"]);
 
 export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandlers {
-  const { db, verifier, changes } = options;
+  const { db, changes } = options;
 
   /** The order if the user may see it: the owner, or an admin. Anything else is NOT_FOUND. */
   async function visibleOrder(user: EndUser, id: string): Promise<OrderRecord> {
@@ -54,7 +53,7 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
 
   return {
     async placeOrder(request, context) {
-      const user = await verifier.userOf(context);
+      const user = await requireUser(context);
       validatePlaceOrder(request);
       const key = request.idempotencyKey === "" ? null : request.idempotencyKey;
       if (key !== null) {
@@ -97,13 +96,13 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
     },
 
     async getOrder(request, context) {
-      const user = await verifier.userOf(context);
+      const user = await requireUser(context);
       validateOrderId(request.id);
       return { order: orderMessage(await visibleOrder(user, request.id)) };
     },
 
     async listOrders(request, context) {
-      const user = await verifier.userOf(context);
+      const user = await requireUser(context);
       const after = validateListOrders(request);
       const size = pageSizeOf(request.pageSize);
       const rows = await listOrdersOf(db, user.id, after, size + 1);
@@ -116,7 +115,7 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
     },
 
     async cancelOrder(request, context) {
-      const user = await verifier.userOf(context);
+      const user = await requireUser(context);
       validateCancel(request.id, request.reason);
       await visibleOrder(user, request.id);
       const now = new Date();
@@ -146,7 +145,7 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
     },
 
     async *watchOrder(request, context) {
-      const user = await verifier.userOf(context);
+      const user = await requireUser(context);
       validateOrderId(request.id);
       let order = await visibleOrder(user, request.id);
       yield { order: orderMessage(order) };

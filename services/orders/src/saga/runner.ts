@@ -3,7 +3,7 @@
 // the order change and its event in one transaction. Everything it knows is in the database, so
 // a restart (or kill -9) loses nothing: unfinished sagas are claimed again once their lease lapses.
 import { randomUUID } from "node:crypto";
-import type { Mesh } from "@weft/mesh";
+import { type Mesh, Wakeup } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
 import { afterResult, nextMove, type SagaPolicy, type SagaState, type Transition } from "../domain/saga.ts";
@@ -37,15 +37,14 @@ export interface RunnerOptions {
 
 export class SagaRunner {
   private readonly inFlight = new Map<string, { leaseToken: string; run: Promise<void> }>();
-  private wake: (() => void) | undefined;
-  private nudged = false;
+  /** Cuts the wait between rounds short: a saga was placed, cancelled, or a step freed a slot. */
+  private readonly wakeup = new Wakeup();
 
   constructor(private readonly options: RunnerOptions) {}
 
   /** Look for due sagas now (a saga was just placed or cancelled) rather than at the next poll. */
   nudge(): void {
-    this.nudged = true;
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** Runs until `signal` aborts, then waits for the steps in flight and hands back their leases. */
@@ -54,7 +53,6 @@ export class SagaRunner {
     logger.info({ pollMs: this.options.pollMs, maxInFlight: this.options.maxInFlight }, "saga runner started");
     while (!signal.aborted) {
       const free = this.options.maxInFlight - this.inFlight.size;
-      this.nudged = false;
       if (free > 0) {
         const token = randomUUID();
         try {
@@ -69,7 +67,7 @@ export class SagaRunner {
           if (!signal.aborted) logger.warn({ err: error }, "claiming due sagas failed; will retry");
         }
       }
-      if (!this.nudged) await this.sleep(signal);
+      await this.wakeup.sleep(this.options.pollMs, signal);
     }
     const unfinished = [...this.inFlight.values()].map((entry) => entry.leaseToken);
     await Promise.allSettled([...this.inFlight.values()].map((entry) => entry.run));
@@ -87,7 +85,7 @@ export class SagaRunner {
       })
       .finally(() => {
         this.inFlight.delete(key);
-        this.wake?.();
+        this.wakeup.wake();
       });
     this.inFlight.set(key, { leaseToken: saga.leaseToken, run });
   }
@@ -167,19 +165,5 @@ export class SagaRunner {
     }
     if (applied.order !== undefined || applied.paymentId !== undefined) this.options.changes.changed(saga.orderId);
     if (applied.saga.step !== "done" && applied.saga.nextAttemptAt.getTime() <= Date.now()) this.nudge();
-  }
-
-  private sleep(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, this.options.pollMs);
-      signal.addEventListener("abort", done, { once: true });
-      this.wake = done;
-    });
   }
 }

@@ -11,9 +11,6 @@ import { paymentStatusMessage } from "../rpc/to-proto.ts";
 import type { PaymentsTransaction } from "../store/database.ts";
 import type { PaymentRow, RefundRow } from "../store/schema.ts";
 
-/** The JetStream stream the relay publishes these events to (declared at start). */
-export const paymentsEventPackage = "shop.payments.v1";
-
 function money(amountMinor: bigint, currency: string) {
   return { amountMinor, currency };
 }

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { every, sleep, Wakeup } from "../../src/lifecycle/index.ts";
+
+const elapsed = async (work: () => Promise<unknown>) => {
+  const started = performance.now();
+  const result = await work();
+  return { ms: performance.now() - started, result };
+};
+
+describe("sleep", () => {
+  it("waits, and says it was not aborted", async () => {
+    const { ms, result } = await elapsed(() => sleep(60));
+    expect(result).toBe(false);
+    expect(ms).toBeGreaterThanOrEqual(55);
+  });
+
+  it("ends as soon as the signal aborts, and says so", async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 20);
+    const { ms, result } = await elapsed(() => sleep(10_000, stop.signal));
+    expect(result).toBe(true);
+    expect(ms).toBeLessThan(1_000);
+    expect(await sleep(10_000, stop.signal)).toBe(true); // already aborted: at once
+  });
+});
+
+describe("Wakeup", () => {
+  it("cuts a sleep short, without counting as a stop", async () => {
+    const wakeup = new Wakeup();
+    setTimeout(() => wakeup.wake(), 20);
+    const { ms, result } = await elapsed(() => wakeup.sleep(10_000, new AbortController().signal));
+    expect(result).toBe(false);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it("keeps a wake-up that comes while nobody sleeps for the next sleep, once", async () => {
+    const wakeup = new Wakeup();
+    wakeup.wake();
+    wakeup.wake();
+    expect((await elapsed(() => wakeup.sleep(10_000))).ms).toBeLessThan(100);
+    expect((await elapsed(() => wakeup.sleep(60))).ms).toBeGreaterThanOrEqual(55);
+  });
+});
+
+describe("every", () => {
+  it("runs rounds until the signal aborts, then settles at once", async () => {
+    const stop = new AbortController();
+    let rounds = 0;
+    const loop = every(
+      10,
+      async () => {
+        rounds++;
+        if (rounds === 3) stop.abort();
+      },
+      stop.signal,
+    );
+    await loop;
+    expect(rounds).toBe(3);
+  });
+
+  it("reports a failing round and goes on with the next one", async () => {
+    const stop = new AbortController();
+    const errors: unknown[] = [];
+    let rounds = 0;
+    await every(
+      5,
+      async () => {
+        rounds++;
+        if (rounds === 1) throw new Error("flaky");
+        stop.abort();
+      },
+      stop.signal,
+      { onError: (error) => errors.push(error) },
+    );
+    expect(rounds).toBe(2);
+    expect(errors).toEqual([new Error("flaky")]);
+  });
+
+  it("without onError, a failing round ends the loop with its error", async () => {
+    await expect(
+      every(
+        5,
+        async () => {
+          throw new Error("broken");
+        },
+        new AbortController().signal,
+      ),
+    ).rejects.toThrow("broken");
+  });
+
+  it("waits one interval first when asked, and stops during that wait", async () => {
+    const stop = new AbortController();
+    let rounds = 0;
+    setTimeout(() => stop.abort(), 30);
+    const { ms } = await elapsed(() =>
+      every(
+        10_000,
+        async () => {
+          rounds++;
+        },
+        stop.signal,
+        { delayFirst: true },
+      ),
+    );
+    expect(rounds).toBe(0);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it("starts the next round early when woken", async () => {
+    const stop = new AbortController();
+    const wakeup = new Wakeup();
+    let rounds = 0;
+    const loop = every(
+      10_000,
+      async () => {
+        rounds++;
+        if (rounds === 2) stop.abort();
+      },
+      stop.signal,
+      { wakeup },
+    );
+    setTimeout(() => wakeup.wake(), 20);
+    const { ms } = await elapsed(() => loop);
+    expect(rounds).toBe(2);
+    expect(ms).toBeLessThan(1_000);
+  });
+});
