@@ -37,7 +37,10 @@ export function addWorkspaceToLockfile(root: string, dir: string): LockfileOutco
   const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as PackageManifest;
   const lock = JSON.parse(readFileSync(lockPath, "utf8")) as Lockfile;
   for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
-    if (!accepts(range, lock.packages[`node_modules/${dependency}`]?.version)) return "needs-npm";
+    const installed = lock.packages[`node_modules/${dependency}`];
+    // A workspace package is a link entry; its version is on the workspace's own entry.
+    const version = installed?.link === true ? lock.packages[String(installed.resolved)]?.version : installed?.version;
+    if (!accepts(range, version)) return "needs-npm";
   }
   const entries = { ...lock.packages };
   entries[dir] = {

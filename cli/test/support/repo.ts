@@ -44,8 +44,8 @@ export async function weft(args: string[], cwd: string, env: Record<string, stri
 let built: Promise<void> | undefined;
 
 /**
- * `npm run build` (tsc for mesh, gateway, cli) once: a lock folder next to the system's temp
- * files keeps two test files (two vitest workers) from writing dist/ at the same time.
+ * `npm run build` (tsc for mesh, gateway, cli) once per test process: a lock folder next to the
+ * system's temp files keeps two test files (two vitest workers) from writing dist/ at once.
  */
 export function buildPackages(): Promise<void> {
   built ??= (async () => {
