@@ -74,5 +74,7 @@ USER 1000:1000
 EXPOSE 50051 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # node itself with tsx's loader (not the tsx CLI, whose wrapper would sit between tini and the
-# workload), so SIGTERM reaches it directly. main.ts links to the workload's src/main.ts.
-CMD ["node", "--import", "tsx", "main.ts"]
+# workload), so SIGTERM reaches it directly. main.ts links to the workload's src/main.ts. The
+# weft-source condition resolves the workspace's @weft/mesh (and gateway) to their sources, as
+# everything inside this repository does (their package exports otherwise name dist/, not built here).
+CMD ["node", "--conditions=weft-source", "--import", "tsx", "main.ts"]
