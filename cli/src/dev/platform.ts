@@ -59,7 +59,8 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-const healthTimeoutMs = 60_000;
+// A first start compiles TypeScript and creates databases; a busy two-core machine needs the margin.
+const healthTimeoutMs = 120_000;
 
 export async function startPlatform(app: App, options: PlatformOptions): Promise<Platform> {
   const say = options.progress ?? (() => {});
@@ -130,7 +131,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       const why =
         process.child.exitCode !== null || process.child.signalCode !== null
           ? "exited"
-          : "did not become SERVING within 60 s";
+          : `did not become SERVING within ${healthTimeoutMs / 1000} s`;
       throw new Error(`${name} ${why} (see its log lines above)`);
     }
     say(`✓ ${name.padEnd(13)} SERVING on ${address} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
