@@ -58,6 +58,7 @@ images: install ## Build every image from the one Dockerfile, tagged $(REGISTRY)
 	done
 
 manifests: install ## Regenerate istio/authz and deploy/base from the manifests, then render every overlay to dist/manifests/
+	buf build -o gen/weft.binpb --exclude-source-info
 	tsx cli/src/derive/write-manifests.ts
 	tsx scripts/manifests/render.ts dist/manifests
 

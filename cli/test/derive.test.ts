@@ -13,7 +13,7 @@ import { appOnDisk, registryOf } from "../../mesh/test/app/fixture.ts";
 import { renderEdge } from "../src/derive/edge.ts";
 import { renderKustomizeBases } from "../src/derive/kustomize.ts";
 import { renderDatabases } from "../src/derive/overlays.ts";
-import { renderPolicies } from "../src/derive/policies.ts";
+import { formatGrants, renderPolicies } from "../src/derive/policies.ts";
 import { renderAll } from "../src/derive/render.ts";
 import { workloadNames } from "../src/derive/workloads.ts";
 
@@ -70,6 +70,17 @@ describe("renderPolicies", () => {
     expect(files.get("istio/authz/counter-api.yaml")).toContain("nobody may");
     expect(files.get("istio/authz/echo.yaml")).toContain("- example.org/ns/demo-ns/sa/counter-api");
   });
+
+  it("prints the matrix weft policy shows", () => {
+    expect(formatGrants(app, registry)).toBe(
+      [
+        "counter-api → echo /weft.echo.v1.EchoService/Echo",
+        "counter-api → echo /weft.echo.v1.EchoService/Count",
+        "counter-api: nobody may call it",
+        "",
+      ].join("\n"),
+    );
+  });
 });
 
 describe("renderKustomizeBases", () => {
@@ -93,8 +104,8 @@ describe("renderKustomizeBases", () => {
 
   it("gives a service its database, its declared upstreams' addresses and its settings, not its devSettings", () => {
     const deployment = objects("deploy/base/workloads/counter-api.yaml").find((o) => o.kind === "Deployment")!;
-    const container = (deployment as unknown as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } }).spec
-      .template.spec.containers[0]!;
+    const container = (deployment as unknown as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } })
+      .spec.template.spec.containers[0]!;
     expect(container.env).toEqual([
       { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "counter-api-database", key: "url" } } },
       { name: "ECHO_ADDR", value: "dns:///echo.demo-ns.svc.cluster.local:50051" },
