@@ -519,8 +519,12 @@ export function ingressJwtProblems(objects: readonly KubeObject[]): string[] {
     (rule) => rule.policy.metadata.namespace === "istio-ingress" && map(rule.policy.spec).action !== "DENY",
   );
   if (rules.length === 0) return ["no ALLOW AuthorizationPolicy on the ingress gateway: tokens are not required"];
-  if (!ofKind(objects, "RequestAuthentication").some((object) => object.metadata.namespace === "istio-ingress")) {
-    return ["no RequestAuthentication on the ingress gateway"];
+  const verifies = ofKind(objects, "RequestAuthentication").some(
+    (object) => object.metadata.namespace === "istio-ingress",
+  );
+  if (app.manifest.edge.auth !== undefined && !verifies) return ["no RequestAuthentication on the ingress gateway"];
+  if (app.manifest.edge.auth === undefined && verifies) {
+    return ["a RequestAuthentication on the ingress gateway, but weft.app.yaml sets no edge.auth"];
   }
   const anonymousRules = rules.filter((rule) => rule.requestPrincipals.length === 0 && rule.principals.length === 0);
   const passes = (method: string, path: string) =>
@@ -530,7 +534,8 @@ export function ingressJwtProblems(objects: readonly KubeObject[]): string[] {
         (rule.paths.length === 0 || rule.paths.some((pattern) => istioPathMatches(pattern, path))),
     );
   const problems: string[] = [];
-  const edgeRpcs = rpcs.filter((rpc: Rpc) => rpc.rest !== undefined);
+  // What the edge serves: the REST-routed RPCs of edge: true services.
+  const edgeRpcs = rpcs.filter((rpc: Rpc) => rpc.rest !== undefined && app.service(rpc.service)?.edge === true);
   for (const rpc of edgeRpcs) {
     const requests: [string, string][] = [["POST", rpc.path]];
     if (rpc.rest !== undefined) requests.push([rpc.rest.method, samplePath(rpc.rest.template)]);

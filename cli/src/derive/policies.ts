@@ -136,3 +136,17 @@ export function renderPolicies(app: App, registry: Registry): Map<string, string
   }
   return files;
 }
+
+/**
+ * The who-may-call-what matrix as text, one line per granted RPC (`weft policy` prints it):
+ * `<caller> → <callee> <path>`, callers in grant order, then "<service>: nobody" for services
+ * no one may call.
+ */
+export function formatGrants(app: App, registry: Registry): string {
+  const grants = derivedGrants(app, registry);
+  const lines = grants.flatMap((grant) => grant.paths.map((path) => `${grant.caller} → ${grant.callee} ${path}`));
+  for (const service of app.services) {
+    if (!grants.some((grant) => grant.callee === service.name)) lines.push(`${service.name}: nobody may call it`);
+  }
+  return `${lines.join("\n")}\n`;
+}

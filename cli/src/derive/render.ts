@@ -5,16 +5,43 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Registry } from "@bufbuild/protobuf";
 import type { App } from "@weft/mesh/app";
+import { renderEdge } from "./edge.ts";
 import { regenerateCommand } from "./header.ts";
 import { renderKustomizeBases } from "./kustomize.ts";
+import { renderOverlays } from "./overlays.ts";
 import { renderPolicies } from "./policies.ts";
 
 /** Folders whose every file is generated: a file there that rendering does not produce is stale. */
 export const generatedDirs = ["istio/authz", "deploy/base"] as const;
 
-/** Every generated file, by path relative to the app root (forward slashes). */
-export function renderAll(app: App, registry: Registry): Map<string, string> {
-  return new Map([...renderPolicies(app, registry), ...renderKustomizeBases(app, registry)]);
+/** Where the hand-written environments live; each folder with a kustomization.yaml is one. */
+export const overlaysDir = "deploy/overlays";
+
+/** Each overlay's kustomization.yaml (path relative to the app root) → its current text. */
+export function readOverlays(root: string): Map<string, string> {
+  const dir = join(root, overlaysDir);
+  if (!existsSync(dir)) return new Map();
+  return new Map(
+    readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "kustomization.yaml")))
+      .map((entry) => `${overlaysDir}/${entry.name}/kustomization.yaml`)
+      .sort()
+      .map((path) => [path, readFileSync(join(root, path), "utf8")]),
+  );
+}
+
+/**
+ * Every generated file, by path relative to the app root (forward slashes): istio/authz and
+ * istio/kustomization.yaml, deploy/base, deploy/istio/edge, and the overlays' generated parts
+ * (`overlays`: readOverlays(app.root)).
+ */
+export function renderAll(app: App, registry: Registry, overlays: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([
+    ...renderPolicies(app, registry),
+    ...renderKustomizeBases(app, registry),
+    ...renderEdge(app, registry),
+    ...renderOverlays(app, overlays),
+  ]);
 }
 
 /** Files under the generated folders that `rendered` does not contain (left over from a removed workload). */
