@@ -43,21 +43,23 @@ bench: generate ## Benchmarks P1–P5 side by side (loopback, < 10 min); prints 
 	tsx bench/main.ts
 
 # ---- delivery (Kubernetes + Istio; README "Deploy to Kubernetes with Istio") ----
-WORKLOADS := identity catalog inventory orders payments notifications gateway
+# The app's services (services/*/weft.yaml) and the gateway, read from the manifests.
+WORKLOADS = $(shell $(CURDIR)/node_modules/.bin/tsx cli/src/derive/print-workloads.ts)
 REGISTRY ?= weft
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-images: ## Build every image, tagged $(REGISTRY)/<name>:$(VERSION) (needs Docker; PUSH=1 pushes)
+images: install ## Build every image from the one Dockerfile, tagged $(REGISTRY)/<name>:$(VERSION) (needs Docker; PUSH=1 pushes)
 	@command -v docker >/dev/null || { echo "make images: docker is not installed" >&2; exit 1; }
 	for name in $(WORKLOADS); do \
-	  dockerfile=services/$$name/Dockerfile; [ $$name = gateway ] && dockerfile=gateway/Dockerfile; \
-	  docker build -f $$dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  docker build --build-arg SERVICE=$$name --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
 	    -t $(REGISTRY)/$$name:$(VERSION) . ; \
 	  if [ "$${PUSH:-0}" = 1 ]; then docker push $(REGISTRY)/$$name:$(VERSION); fi; \
 	done
 
-manifests: install ## Render every overlay in deploy/overlays to dist/manifests/<overlay>.yaml
+manifests: install ## Regenerate istio/authz and deploy/base from the manifests, then render every overlay to dist/manifests/
+	buf build -o gen/weft.binpb --exclude-source-info
+	tsx cli/src/derive/write-manifests.ts
 	tsx scripts/manifests/render.ts dist/manifests
 
 rollout: ## Canary SERVICE at VERSION: 10 → 50 → 100 % with a gate between steps, then promote

@@ -24,7 +24,8 @@ STEP_WAIT="${STEP_WAIT:-120}"          # seconds of traffic at each weight befor
 GATE_WINDOW="${GATE_WINDOW:-2m}"
 MAX_ERROR_RATE="${MAX_ERROR_RATE:-0.01}"
 MIN_REQUESTS="${MIN_REQUESTS:-20}"
-WORKLOADS="identity catalog inventory orders payments notifications gateway"
+# The app's workloads (services/*/weft.yaml and the gateway), read from the manifests.
+WORKLOADS="${WORKLOADS:-$(cd "$(dirname "$0")/.." && node_modules/.bin/tsx cli/src/derive/print-workloads.ts)}"
 
 die() { echo "rollout: $*" >&2; exit 1; }
 log() { echo "rollout: $*" >&2; }

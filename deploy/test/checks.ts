@@ -11,6 +11,7 @@ import {
   PeerAuthentication,
   RequestAuthentication,
 } from "@kubernetes-models/istio/security.istio.io/v1";
+import { addressVariable } from "@weft/mesh/app";
 import { Ajv, type ValidateFunction } from "ajv";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
@@ -19,11 +20,16 @@ import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { isMap, type KubeObject } from "../../scripts/manifests/kustomize.ts";
-import { type Rpc, rpcs, samplePath } from "./contracts.ts";
+import { app, type Rpc, rpcs, samplePath } from "./contracts.ts";
 
 export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 type YamlMap = Record<string, unknown>;
+
+/** The app's namespace and its workloads' principals (source.principals spelling). */
+const namespace = app.manifest.namespace;
+const principalOf = (workload: string) => app.spiffeId(workload).slice("spiffe://".length);
+const principalPattern = new RegExp(`^${principalOf("").replaceAll(".", "\\.")}([\\w-]+)$`);
 
 const describe = (object: KubeObject) =>
   `${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}`.replace(" /", " ");
@@ -56,7 +62,9 @@ const models: Record<string, ModelClass> = {
   "networking.istio.io/v1/Gateway": Gateway,
 };
 
-export const istioSchemaFile = resolve(repositoryRoot, "../shared/schemas/istio-crd-all.gen.yaml");
+// WEFT_ISTIO_CRD_SCHEMAS points elsewhere (a git worktree has no ../shared next to it).
+export const istioSchemaFile =
+  process.env.WEFT_ISTIO_CRD_SCHEMAS ?? resolve(repositoryRoot, "../shared/schemas/istio-crd-all.gen.yaml");
 
 /**
  * kubectl validates strictly by default (unknown fields are errors), while a CRD schema only
@@ -243,7 +251,7 @@ export function policyPathProblems(objects: readonly KubeObject[]): string[] {
 export function principalProblems(objects: readonly KubeObject[]): string[] {
   const accounts = new Set(
     ofKind(objects, "ServiceAccount").map(
-      (account) => `cluster.local/ns/${account.metadata.namespace}/sa/${account.metadata.name}`,
+      (account) => `${app.manifest.trustDomain}/ns/${account.metadata.namespace}/sa/${account.metadata.name}`,
     ),
   );
   return policyRules(objects).flatMap((rule) =>
@@ -290,7 +298,7 @@ function parseAddress(value: string): { host: string; port: number } | undefined
 /**
  * The call graph, both ways: every <X>_ADDR a workload is given names an existing Service whose
  * policy lets that workload call it, and every principal a service's policy admits from the
- * shop has that service's address configured (a grant nobody uses is a stale grant).
+ * app has that service's address configured (a grant nobody uses is a stale grant).
  */
 export function upstreamProblems(objects: readonly KubeObject[]): string[] {
   const problems: string[] = [];
@@ -299,10 +307,10 @@ export function upstreamProblems(objects: readonly KubeObject[]): string[] {
     rules.some(
       (rule) =>
         rule.app === callee &&
-        rule.policy.metadata.namespace === "shop" &&
-        rule.principals.includes(`cluster.local/ns/shop/sa/${caller}`),
+        rule.policy.metadata.namespace === namespace &&
+        rule.principals.includes(principalOf(caller)),
     );
-  const deployments = ofKind(objects, "Deployment").filter((deployment) => deployment.metadata.namespace === "shop");
+  const deployments = ofKind(objects, "Deployment").filter((deployment) => deployment.metadata.namespace === namespace);
   const addressesOf = new Map<string, Map<string, string>>();
   for (const deployment of deployments) {
     const caller = String(podSpec(deployment).serviceAccountName);
@@ -334,8 +342,7 @@ export function upstreamProblems(objects: readonly KubeObject[]): string[] {
             `${describe(deployment)}: ${key} uses port ${address.port}, which ${describe(service)} does not expose`,
           );
         }
-        if (key !== `${String(name).toUpperCase()}_ADDR`)
-          problems.push(`${describe(deployment)}: ${key} points at ${name}`);
+        if (key !== addressVariable(String(name))) problems.push(`${describe(deployment)}: ${key} points at ${name}`);
         if (!allows(caller, String(name))) {
           problems.push(`${describe(deployment)}: ${key} is set but no policy lets ${caller} call ${name}`);
         }
@@ -344,14 +351,14 @@ export function upstreamProblems(objects: readonly KubeObject[]): string[] {
     addressesOf.set(caller, addresses);
   }
   for (const rule of rules) {
-    if (rule.app === undefined || rule.policy.metadata.namespace !== "shop") continue;
+    if (rule.app === undefined || rule.policy.metadata.namespace !== namespace) continue;
     for (const principal of rule.principals) {
-      const match = /^cluster\.local\/ns\/shop\/sa\/([\w-]+)$/.exec(principal);
+      const match = principalPattern.exec(principal);
       if (match === null) continue;
       const caller = match[1]!;
-      if (!addressesOf.get(caller)?.has(`${rule.app.toUpperCase()}_ADDR`)) {
+      if (!addressesOf.get(caller)?.has(addressVariable(rule.app))) {
         problems.push(
-          `${describe(rule.policy)}: admits ${caller}, whose Deployment has no ${rule.app.toUpperCase()}_ADDR`,
+          `${describe(rule.policy)}: admits ${caller}, whose Deployment has no ${addressVariable(rule.app)}`,
         );
       }
     }
@@ -412,7 +419,7 @@ const attempts = (route: YamlMap): number | undefined => {
  */
 export function retryProblems(objects: readonly KubeObject[]): string[] {
   const problems: string[] = [];
-  for (const deployment of ofKind(objects, "Deployment").filter((object) => object.metadata.namespace === "shop")) {
+  for (const deployment of ofKind(objects, "Deployment").filter((object) => object.metadata.namespace === namespace)) {
     for (const container of containers(deployment)) {
       const value = environment(objects, deployment, container).get("MESH_RETRY_MAX_ATTEMPTS");
       if (value === undefined || !(Number(value) > 1)) {
@@ -459,7 +466,7 @@ function seconds(duration: unknown): number | undefined {
 /** terminationGracePeriodSeconds covers the mesh drain, and the sidecar outlives the app's drain. */
 export function shutdownProblems(objects: readonly KubeObject[]): string[] {
   return ofKind(objects, "Deployment")
-    .filter((deployment) => deployment.metadata.namespace === "shop")
+    .filter((deployment) => deployment.metadata.namespace === namespace)
     .flatMap((deployment) => {
       const spec = podSpec(deployment);
       const grace = Number(spec.terminationGracePeriodSeconds ?? 30);
@@ -491,7 +498,7 @@ export function streamingRouteProblems(objects: readonly KubeObject[]): string[]
   return rpcs
     .filter((rpc) => rpc.serverStreaming)
     .flatMap((rpc) => {
-      const host = `${rpc.service}.shop.svc.cluster.local`;
+      const host = `${rpc.service}.${namespace}.svc.cluster.local`;
       const service = ofKind(objects, "VirtualService").find((candidate) =>
         list(map(candidate.spec).hosts).includes(host),
       );
@@ -512,8 +519,12 @@ export function ingressJwtProblems(objects: readonly KubeObject[]): string[] {
     (rule) => rule.policy.metadata.namespace === "istio-ingress" && map(rule.policy.spec).action !== "DENY",
   );
   if (rules.length === 0) return ["no ALLOW AuthorizationPolicy on the ingress gateway: tokens are not required"];
-  if (!ofKind(objects, "RequestAuthentication").some((object) => object.metadata.namespace === "istio-ingress")) {
-    return ["no RequestAuthentication on the ingress gateway"];
+  const verifies = ofKind(objects, "RequestAuthentication").some(
+    (object) => object.metadata.namespace === "istio-ingress",
+  );
+  if (app.manifest.edge.auth !== undefined && !verifies) return ["no RequestAuthentication on the ingress gateway"];
+  if (app.manifest.edge.auth === undefined && verifies) {
+    return ["a RequestAuthentication on the ingress gateway, but weft.app.yaml sets no edge.auth"];
   }
   const anonymousRules = rules.filter((rule) => rule.requestPrincipals.length === 0 && rule.principals.length === 0);
   const passes = (method: string, path: string) =>
@@ -523,7 +534,8 @@ export function ingressJwtProblems(objects: readonly KubeObject[]): string[] {
         (rule.paths.length === 0 || rule.paths.some((pattern) => istioPathMatches(pattern, path))),
     );
   const problems: string[] = [];
-  const edgeRpcs = rpcs.filter((rpc: Rpc) => rpc.rest !== undefined);
+  // What the edge serves: the REST-routed RPCs of edge: true services.
+  const edgeRpcs = rpcs.filter((rpc: Rpc) => rpc.rest !== undefined && app.service(rpc.service)?.edge === true);
   for (const rpc of edgeRpcs) {
     const requests: [string, string][] = [["POST", rpc.path]];
     if (rpc.rest !== undefined) requests.push([rpc.rest.method, samplePath(rpc.rest.template)]);

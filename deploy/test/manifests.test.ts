@@ -8,8 +8,11 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { meshConfigMap } from "../../cli/src/derive/kustomize.ts";
+import { workloadNames } from "../../cli/src/derive/workloads.ts";
 import { isMap, type KubeObject, KustomizeError, objectId, render } from "../../scripts/manifests/kustomize.ts";
 import { crossChecks, IstioSchemas, istioSchemaFile, repositoryRoot, schemaProblems } from "./checks.ts";
+import { app } from "./contracts.ts";
 
 const overlaysDir = join(repositoryRoot, "deploy", "overlays");
 const overlays = readdirSync(overlaysDir, { withFileTypes: true })
@@ -19,7 +22,8 @@ const overlays = readdirSync(overlaysDir, { withFileTypes: true })
 const rendered = new Map(overlays.map((overlay) => [overlay, render(join(overlaysDir, overlay))]));
 const istio = new IstioSchemas();
 
-const find = (objects: KubeObject[], kind: string, name: string, namespace = "shop"): KubeObject => {
+const workloads = workloadNames(app);
+const find = (objects: KubeObject[], kind: string, name: string, namespace = app.manifest.namespace): KubeObject => {
   const object = objects.find(
     (candidate) =>
       candidate.kind === kind && candidate.metadata.name === name && candidate.metadata.namespace === namespace,
@@ -44,7 +48,7 @@ describe("rendering", () => {
 
   it.each(overlays)("%s: renders every workload with its identity, Service, HPA, PDB and traffic rules", (overlay) => {
     const objects = rendered.get(overlay)!;
-    for (const name of ["identity", "catalog", "inventory", "orders", "payments", "notifications", "gateway"]) {
+    for (const name of workloads) {
       for (const kind of [
         "ServiceAccount",
         "Deployment",
@@ -58,7 +62,9 @@ describe("rendering", () => {
       }
     }
     expect(find(objects, "PeerAuthentication", "default", "istio-system").spec).toEqual({ mtls: { mode: "STRICT" } });
-    expect(objects.some((object) => object.kind === "Namespace" && object.metadata.name === "shop")).toBe(true);
+    expect(
+      objects.some((object) => object.kind === "Namespace" && object.metadata.name === app.manifest.namespace),
+    ).toBe(true);
   });
 
   it("applies the overlays' images, patches and labels", () => {
@@ -186,8 +192,8 @@ describe("the checks catch broken manifests", () => {
 
   it("client retries switched off in-cluster", () => {
     const objects = broken();
-    at(find(objects, "ConfigMap", "shop-mesh"), "data").MESH_RETRY_MAX_ATTEMPTS = "1";
-    expect(crossChecks.retryProblems(objects)).toHaveLength(7);
+    at(find(objects, "ConfigMap", meshConfigMap(app)), "data").MESH_RETRY_MAX_ATTEMPTS = "1";
+    expect(crossChecks.retryProblems(objects)).toHaveLength(workloads.length);
   });
 
   it("an upstream address without a policy, and a grant without an address", () => {

@@ -1,4 +1,4 @@
-// A deliberately small kustomize: exactly the subset deploy/ and the k8s/ bases use, so
+// A deliberately small kustomize: exactly the subset deploy/ (base, overlays, istio) uses, so
 // `make manifests` and the validation tests work on a machine without kubectl. Anything outside
 // the subset is an error naming the file and the field, never silently skipped: a skipped patch
 // or label would render manifests that differ from what `kubectl kustomize` applies.

@@ -6,7 +6,7 @@ import type { App } from "./types.ts";
 /** The port every workload serves gRPC on inside Kubernetes (the Service's port too). */
 export const clusterGrpcPort = 50051;
 
-/** `catalog` → `CATALOG_ADDR`, `price-list` → `PRICE_LIST_ADDR`. */
+/** `billing` → `BILLING_ADDR`, `price-list` → `PRICE_LIST_ADDR`. */
 export function addressVariable(service: string): string {
   return `${service.toUpperCase().replaceAll("-", "_")}_ADDR`;
 }

@@ -3,7 +3,7 @@
 // The proto cross-checks are checkAppContracts (contracts.ts).
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { manifestProblem } from "./errors.ts";
 import { appFileName, findAppRoot, serviceFileName } from "./find-root.ts";
 import { parseManifest } from "./schema.ts";
@@ -40,7 +40,8 @@ function shown(root: string, file: string): string {
 
 const shortName = (typeName: string) => typeName.slice(typeName.lastIndexOf(".") + 1);
 
-export function loadApp(root: string = findAppRoot()): App {
+export function loadApp(from: string = findAppRoot()): App {
+  const root = resolve(from);
   const appFile = join(root, appFileName);
   const raw = parseManifest("app", readFileSync(appFile, "utf8"), appFileName) as RawApp;
   const manifest: AppManifest = {

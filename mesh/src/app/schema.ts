@@ -20,7 +20,7 @@ function validatorsOnce() {
   return validators;
 }
 
-/** `/calls/catalog/0` → `calls.catalog[0]`. */
+/** `/calls/billing/0` → `calls.billing[0]`. */
 function entryOf(pointer: string, child?: string): string {
   const segments = pointer
     .split("/")

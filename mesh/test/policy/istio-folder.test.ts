@@ -3,17 +3,10 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type DescFile, hasOption } from "@bufbuild/protobuf";
-import { http } from "@weft/gen/google/api/annotations_pb.js";
-import { file_shop_catalog_v1_catalog } from "@weft/gen/shop/catalog/v1/catalog_pb.js";
-import { file_shop_identity_v1_identity } from "@weft/gen/shop/identity/v1/identity_pb.js";
-import { file_shop_inventory_v1_inventory } from "@weft/gen/shop/inventory/v1/inventory_pb.js";
-import { file_shop_notifications_v1_notifications } from "@weft/gen/shop/notifications/v1/notifications_pb.js";
-import { file_shop_orders_v1_orders } from "@weft/gen/shop/orders/v1/orders_pb.js";
-import { file_shop_payments_v1_payments } from "@weft/gen/shop/payments/v1/payments_pb.js";
+import { hasOption } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { gatewayWorkload, servicesOf } from "../../src/app/index.ts";
 import {
   accessDeniedMessage,
   loadPolicies,
@@ -22,19 +15,15 @@ import {
   parsePolicies,
   type Workload,
 } from "../../src/policy/index.ts";
+import { appWithContracts } from "../support/app.ts";
 
-const istioDir = fileURLToPath(new URL("../../../istio/", import.meta.url));
-
-// The workload (app label = service account) serving each shop contract.
-const contracts: Record<string, DescFile> = {
-  identity: file_shop_identity_v1_identity,
-  catalog: file_shop_catalog_v1_catalog,
-  inventory: file_shop_inventory_v1_inventory,
-  orders: file_shop_orders_v1_orders,
-  payments: file_shop_payments_v1_payments,
-  notifications: file_shop_notifications_v1_notifications,
-};
-const services = Object.keys(contracts);
+// Checks the real policy source of truth in istio/ against the app's manifests and protos: the
+// call graph it encodes, that every path names a real RPC, and that the mesh-wide mTLS is STRICT.
+const { app, registry } = appWithContracts();
+const istioDir = join(app.root, "istio");
+const namespace = app.manifest.namespace;
+const services = app.services.map((service) => service.name);
+const http = registry.getExtension("google.api.http")!;
 
 interface Rpc {
   service: string;
@@ -43,53 +32,42 @@ interface Rpc {
   isPublic: boolean;
 }
 
-const rpcs: Rpc[] = Object.entries(contracts).flatMap(([service, file]) =>
-  file.services.flatMap((desc) =>
+const rpcs: Rpc[] = app.services.flatMap((service) =>
+  servicesOf(registry, service.implements).flatMap((desc) =>
     desc.methods.map((method) => ({
-      service,
+      service: service.name,
       path: `/${desc.typeName}/${method.name}`,
       isPublic: hasOption(method, http),
     })),
   ),
 );
 
-const principalOf = (serviceAccount: string) => `cluster.local/ns/shop/sa/${serviceAccount}`;
-const workloadOf = (service: string): Workload => ({ namespace: "shop", labels: { app: service } });
+const principalOf = (serviceAccount: string) => app.spiffeId(serviceAccount).slice("spiffe://".length);
+const workloadOf = (service: string): Workload => ({ namespace, labels: { app: service } });
 const grpcCall = (principal: string | undefined, path: string): PolicyRequest => ({ principal, path, method: "POST" });
 
-// The intended call graph, written independently of istio/: the gateway reaches every public RPC
-// except payments'; orders drives its saga; services acting for end users fetch identity's keys
-// to verify their tokens; nobody else calls anybody.
-const ordersCalls = new Set([
-  "/shop.catalog.v1.CatalogService/GetProduct",
-  "/shop.catalog.v1.CatalogService/BatchGetProducts",
-  "/shop.inventory.v1.InventoryService/Reserve",
-  "/shop.inventory.v1.InventoryService/Release",
-  "/shop.inventory.v1.InventoryService/Commit",
-  "/shop.inventory.v1.InventoryService/Restock",
-  "/shop.inventory.v1.InventoryService/GetReservation",
-  "/shop.payments.v1.PaymentService/Charge",
-  "/shop.payments.v1.PaymentService/Refund",
-  "/shop.payments.v1.PaymentService/GetPayment",
-]);
-
-const tokenVerifiers = new Set(["catalog", "inventory", "orders", "notifications"].map(principalOf));
-const getJwks = "/shop.identity.v1.IdentityService/GetJwks";
-
+// The intended call graph, read from the manifests rather than from istio/: the gateway reaches
+// the public RPCs of edge: true services and the edge's JWKS method; each service reaches
+// exactly the RPCs its calls: declare; nobody else calls anybody.
+const jwks =
+  app.manifest.edge.auth !== undefined && "rpc" in app.manifest.edge.auth.jwks
+    ? `/${app.manifest.edge.auth.jwks.rpc}`
+    : undefined;
 function intendedToAllow(caller: string | undefined, rpc: Rpc): boolean {
-  if (caller === principalOf("gateway")) return rpc.isPublic && rpc.service !== "payments";
-  if (caller !== undefined && tokenVerifiers.has(caller) && rpc.path === getJwks) return true;
-  if (caller === principalOf("orders")) return ordersCalls.has(rpc.path);
-  return false;
+  if (caller === principalOf(gatewayWorkload)) {
+    return (rpc.isPublic && app.service(rpc.service)?.edge === true) || rpc.path === jwks;
+  }
+  const declaring = app.services.find((service) => principalOf(service.name) === caller);
+  return declaring?.calls.some((call) => call.service === rpc.service && call.methods.includes(rpc.path)) ?? false;
 }
 
 const policies = loadPolicies(istioDir);
 const engine = new PolicyEngine(policies);
 
 describe("istio/ AuthorizationPolicies", () => {
-  it("has the shop-wide allow-nothing baseline", () => {
+  it("has the app-wide allow-nothing baseline", () => {
     const denyAll = policies.find((policy) => policy.name === "deny-all");
-    expect(denyAll).toMatchObject({ namespace: "shop", action: "ALLOW", selector: undefined, rules: [] });
+    expect(denyAll).toMatchObject({ namespace, action: "ALLOW", selector: undefined, rules: [] });
   });
 
   it.each(services)("gives %s exactly one ALLOW policy, selecting it by app label", (service) => {
@@ -97,10 +75,10 @@ describe("istio/ AuthorizationPolicies", () => {
       (policy) => policy.action === "ALLOW" && policy.selector !== undefined && policy.selector.app === service,
     );
     expect(own).toHaveLength(1);
-    expect(own[0]).toMatchObject({ name: service, namespace: "shop", selector: { app: service } });
+    expect(own[0]).toMatchObject({ name: service, namespace, selector: { app: service } });
   });
 
-  it("has no policy beyond deny-all and the six services' own, and no DENY policy", () => {
+  it("has no policy beyond deny-all and the services' own, and no DENY policy", () => {
     expect(policies.map((policy) => policy.name).sort()).toEqual(["deny-all", ...services].sort());
     expect(policies.filter((policy) => policy.action === "DENY")).toEqual([]);
   });
@@ -135,7 +113,7 @@ describe("istio/ AuthorizationPolicies", () => {
 
   // Every (caller, RPC) pair, derived from proto/ and the intended call graph, not hand-listed.
   const callers: (string | undefined)[] = [
-    ...["gateway", ...services].map(principalOf),
+    ...[gatewayWorkload, ...services].map(principalOf),
     "cluster.local/ns/elsewhere/sa/gateway", // right name, wrong namespace
     undefined,
   ];
