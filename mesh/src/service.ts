@@ -209,7 +209,7 @@ export function runService<Schema extends Record<string, unknown>>(
   });
 }
 
-/** `shop.orders.v1.OrderPlaced` → `shop.orders.v1`. */
+/** `example.billing.v1.InvoicePaid` → `example.billing.v1`. */
 function packageOf(typeName: string): string {
   return typeName.slice(0, typeName.lastIndexOf("."));
 }

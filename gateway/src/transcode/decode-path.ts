@@ -1,6 +1,6 @@
 // Path variables → request fields, applied after the body. A body that sets a path-bound field to
 // a different value is INVALID_ARGUMENT naming the field, rather than either side silently winning:
-// `POST /v1/orders/A:cancel {"id":"B"}` must never act on B. The same value, or none, is fine.
+// `POST /v1/invoices/A:cancel {"id":"B"}` must never act on B. The same value, or none, is fine.
 import { fromJson, type Message, mergeFromJson, type Registry } from "@bufbuild/protobuf";
 import type { FieldViolation } from "@weft/mesh";
 import { nestJson } from "./field-path.ts";

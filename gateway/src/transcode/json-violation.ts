@@ -1,4 +1,4 @@
-// protobuf-es reports a bad JSON field by its descriptor (`shop.orders.v1.OrderItem.quantity`),
+// protobuf-es reports a bad JSON field by its descriptor (`example.billing.v1.InvoiceLine.quantity`),
 // not by where it sits in the request (`items[2].quantity`), and an unknown key only by message
 // type. When decoding fails, this walks the JSON beside the schema to find the first offending
 // field and name it by path. It never decides validity itself: every leaf is checked by asking

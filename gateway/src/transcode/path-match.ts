@@ -20,7 +20,7 @@ export function splitRequestPath(path: string): RequestPath | undefined {
 /**
  * Matches a request path against a template and returns what its variables captured, or undefined.
  * A template with a verb only matches when the last segment ends in `:verb`; a template without one
- * treats a colon as ordinary text, so `/v1/orders/a:b` still matches `/v1/orders/{id}`.
+ * treats a colon as ordinary text, so `/v1/invoices/a:b` still matches `/v1/invoices/{id}`.
  */
 export function matchTemplate(template: PathTemplate, path: RequestPath): CapturedVariable[] | undefined {
   const segments = withoutVerb(path.segments, template.verb);

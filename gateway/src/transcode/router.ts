@@ -22,7 +22,7 @@ export interface MethodNotAllowed {
  * Precedence, when several templates match one path: more literal segments first (a `:verb`
  * counts as one), then fewer `**`, then declaration order (service order as given, methods in
  * proto order, a rule before its additional_bindings). So `/v1/things/special` beats
- * `/v1/things/{id}`, and `/v1/orders/{id}:cancel` beats `/v1/orders/{id}` for `…/x:cancel`.
+ * `/v1/things/{id}`, and `/v1/invoices/{id}:cancel` beats `/v1/invoices/{id}` for `…/x:cancel`.
  * The HTTP method is checked after the path: if some template matches but none with this method,
  * the answer is 405 listing the methods that would have matched; if none matches at all, 404.
  */

@@ -9,7 +9,7 @@ import { createUpstreamGuard, type UpstreamGuard } from "./resilience.ts";
 import { channelOptions } from "./service-config.ts";
 
 export interface ConnectOptions {
-  /** gRPC target: `dns:///inventory.shop.svc.cluster.local:50051`, or `127.0.0.1:50052` locally. */
+  /** gRPC target: `dns:///billing.example.svc.cluster.local:50051`, or `127.0.0.1:50052` locally. */
   target: string;
   credentials: ChannelCredentials;
   /** Names the upstream in errors, logs and metrics; defaults to the target. */

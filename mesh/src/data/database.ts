@@ -32,7 +32,7 @@ export type Queryable<Schema extends Record<string, unknown>> = Database<Schema>
 export interface OpenDatabaseOptions<Schema extends Record<string, unknown>> {
   /** A postgres:// URL (`DATABASE_URL`); unset means an embedded PGlite database in `dataDir`. */
   url: string | undefined;
-  /** Where the embedded database lives, e.g. `.data/orders/db`. */
+  /** Where the embedded database lives, e.g. `.data/billing/db`. */
   dataDir: string;
   schema: Schema;
   /**

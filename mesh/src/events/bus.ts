@@ -37,7 +37,7 @@ export async function connectEventBus(options: { servers: string; name: string }
   };
 }
 
-/** The stream of a protobuf package's events: `shop.orders.v1` → `SHOP_ORDERS_V1` with subjects `shop.orders.v1.>`. */
+/** The stream of a protobuf package's events: `example.billing.v1` → `EXAMPLE_BILLING_V1` with subjects `example.billing.v1.>`. */
 export function eventStreamOf(protoPackage: string): { name: string; subjects: string[] } {
   return { name: protoPackage.toUpperCase().replaceAll(".", "_"), subjects: [`${protoPackage}.>`] };
 }
@@ -48,7 +48,7 @@ export function eventStreamOf(protoPackage: string): { name: string; subjects: s
  */
 export async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[]): Promise<void> {
   // Events are kept a week: long enough for a consumer that was down to catch up, or for a new
-  // read model to rebuild recent state; not forever, so a busy shop does not fill the disk.
+  // read model to rebuild recent state; not forever, so a busy app does not fill the disk.
   const config = { name, subjects, duplicate_window: nanos(2 * 60 * 1000), max_age: nanos(retentionMs) };
   try {
     await jsm.streams.info(name);

@@ -24,7 +24,7 @@ export type EventHandler<Schema extends Record<string, unknown>> = (
 export interface ConsumerOptions<Schema extends Record<string, unknown>> {
   bus: EventBus;
   db: Database<Schema>;
-  /** The durable consumer's name, unique per consuming service and purpose: `notifications-orders`. */
+  /** The durable consumer's name, unique per consuming service and purpose: `mailer-invoices`. */
   name: string;
   /** The event types to receive, all of one protobuf package (one stream). */
   events: readonly DescMessage[];

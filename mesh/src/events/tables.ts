@@ -12,7 +12,7 @@ export const outbox = pgTable(
   "outbox",
   {
     id: uuid("id").primaryKey(),
-    /** The protobuf type of the payload, also the NATS subject: `shop.orders.v1.OrderPlaced`. */
+    /** The protobuf type of the payload, also the NATS subject: `example.billing.v1.InvoicePaid`. */
     type: text("type").notNull(),
     /** What the event is about (CloudEvents `subject`), e.g. the order id. */
     subject: text("subject").notNull(),

@@ -14,7 +14,7 @@ export function serverCredentials(identity: WorkloadIdentity): ServerCredentials
 
 export interface ChannelCredentialsOptions {
   /**
-   * Principals the server must have, e.g. `["cluster.local/ns/shop/sa/payments"]`. Without it,
+   * Principals the server must have, e.g. `["cluster.local/ns/example/sa/ledger"]`. Without it,
    * any workload of the caller's trust domain that holds a mesh certificate is accepted.
    */
   readonly allowedServerPrincipals?: readonly string[];

@@ -2,7 +2,7 @@
  * SPIFFE ids in the shape Istio gives Kubernetes workloads, and the principal form its
  * AuthorizationPolicies use (the id without the `spiffe://` scheme).
  *
- *   spiffe://cluster.local/ns/shop/sa/orders   ⇄   cluster.local/ns/shop/sa/orders
+ *   spiffe://cluster.local/ns/example/sa/billing   ⇄   cluster.local/ns/example/sa/billing
  */
 
 /** Istio's default trust domain. */
@@ -66,7 +66,7 @@ export function parsePrincipal(principal: string): ParsedPrincipal | undefined {
 }
 
 /**
- * The principal (`cluster.local/ns/shop/sa/orders`) of a SPIFFE id of Istio's shape, or
+ * The principal (`cluster.local/ns/example/sa/billing`) of a SPIFFE id of Istio's shape, or
  * undefined when `uri` is not one: callers treat undefined as "no identity", so this is strict.
  */
 export function principalFromSpiffeId(uri: string): string | undefined {

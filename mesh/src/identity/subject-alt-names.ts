@@ -1,6 +1,6 @@
 /**
  * Reads Node's `tls.PeerCertificate.subjectaltname` text, e.g.
- * `DNS:localhost, URI:spiffe://cluster.local/ns/shop/sa/orders, IP Address:127.0.0.1`.
+ * `DNS:localhost, URI:spiffe://cluster.local/ns/example/sa/billing, IP Address:127.0.0.1`.
  * Node writes a value as a JSON string when it holds characters such as `,` (CVE-2021-44532),
  * so a crafted SAN cannot pose as a second entry: this parser honours that quoting.
  */

@@ -16,7 +16,7 @@ export interface WorkloadIdentity {
 
 /** What to put in a workload certificate. */
 export interface IssueRequest {
-  /** The workload's SPIFFE id, e.g. from `spiffeId({ namespace: "shop", serviceAccount: "orders" })`. */
+  /** The workload's SPIFFE id, e.g. from `spiffeId({ namespace: "example", serviceAccount: "billing" })`. */
   readonly spiffeId: string;
   /** Extra DNS SANs; `localhost` (and IP 127.0.0.1) are always included for loopback clients. */
   readonly dnsNames?: readonly string[];

@@ -3,7 +3,7 @@
  * comma-separated elements, each `;`-separated `Key=Value` pairs (By, Hash, Cert, Chain,
  * Subject, URI, DNS), values double-quoted when they hold `,` `;` or `=`, with `\"` inside.
  *
- *   By=spiffe://cluster.local/ns/shop/sa/payments;Hash=ab12…;URI=spiffe://cluster.local/ns/shop/sa/orders
+ *   By=spiffe://cluster.local/ns/example/sa/ledger;Hash=ab12…;URI=spiffe://cluster.local/ns/example/sa/billing
  */
 
 export interface XfccPair {

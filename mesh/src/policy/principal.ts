@@ -3,7 +3,7 @@
 
 const principalShape = /^[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/;
 
-/** "cluster.local/ns/shop/sa/orders" → "shop"; undefined for no principal or another shape. */
+/** "cluster.local/ns/example/sa/billing" → "example"; undefined for no principal or another shape. */
 export function namespaceOfPrincipal(principal: string | undefined): string | undefined {
   if (principal === undefined) return undefined;
   return principalShape.exec(principal)?.[1];

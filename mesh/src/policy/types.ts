@@ -9,9 +9,9 @@ export interface Workload {
 }
 
 export interface PolicyRequest {
-  /** Verified peer principal, e.g. "cluster.local/ns/shop/sa/orders"; undefined when unauthenticated. */
+  /** Verified peer principal, e.g. "cluster.local/ns/example/sa/billing"; undefined when unauthenticated. */
   principal: string | undefined;
-  /** gRPC path, e.g. "/shop.payments.v1.PaymentService/Charge". */
+  /** gRPC path, e.g. "/example.ledger.v1.LedgerService/Post". */
   path: string;
   /** HTTP method; gRPC is always "POST". */
   method: string;

@@ -54,7 +54,7 @@ export interface CallContext {
   /** The transport address of the peer (`ipv4:127.0.0.1:50123`). */
   readonly peerAddress: string;
   /**
-   * The verified workload identity of the peer (`cluster.local/ns/shop/sa/orders`), when the
+   * The verified workload identity of the peer (`cluster.local/ns/example/sa/billing`), when the
    * transport authenticated one; undefined on an unauthenticated connection.
    */
   readonly principal: string | undefined;

@@ -5,9 +5,9 @@ import { statusName } from "./status.ts";
 export type RpcSide = "server" | "client";
 
 export interface RpcSpanMethod {
-  /** Fully-qualified proto service, e.g. "shop.orders.v1.OrderService". */
+  /** Fully-qualified proto service, e.g. "example.billing.v1.InvoiceService". */
   service: string;
-  /** Method name, e.g. "PlaceOrder". */
+  /** Method name, e.g. "SendInvoice". */
   name: string;
   /** HTTP/2 path, "/<service>/<name>". */
   path: string;

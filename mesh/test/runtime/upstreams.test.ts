@@ -5,7 +5,7 @@ import { EchoServiceBinding, type EchoServiceHandlers } from "@weft/gen/weft/ech
 import { afterAll, describe, expect, it } from "vitest";
 import { loadApp, ManifestError } from "../../src/app/index.ts";
 import { Code, createMesh, provide, RpcError, resolveUpstream } from "../../src/index.ts";
-import { writeEchoApp } from "../support/app.ts";
+import { writeEchoApp } from "../support/echo-app.ts";
 import { address, TestWorld } from "../support/workloads.ts";
 
 const world = new TestWorld();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../src/data/index.ts";
 import { connectEventBus } from "../../src/events/index.ts";
-import { writeEchoApp } from "../support/app.ts";
+import { writeEchoApp } from "../support/echo-app.ts";
 import { allowShopToCallFixtures, TestWorld } from "../support/workloads.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;

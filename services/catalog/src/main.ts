@@ -1,4 +1,4 @@
-import { runMain, runService } from "@weft/mesh";
+import { runService } from "@weft/mesh";
 import { catalogService } from "./service.ts";
 
-await runMain("catalog", () => runService(catalogService()));
+await runService(catalogService());

@@ -1,4 +1,4 @@
-import { runMain, runService } from "@weft/mesh";
+import { runService } from "@weft/mesh";
 import { identityService } from "./service.ts";
 
-await runMain("identity", () => runService(identityService()));
+await runService(identityService());

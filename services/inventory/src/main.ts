@@ -1,4 +1,4 @@
-import { runMain, runService } from "@weft/mesh";
+import { runService } from "@weft/mesh";
 import { inventoryService } from "./service.ts";
 
-await runMain("inventory", () => runService(inventoryService()));
+await runService(inventoryService());

@@ -1,4 +1,4 @@
-import { runMain, runService } from "@weft/mesh";
+import { runService } from "@weft/mesh";
 import { notificationsService } from "./service.ts";
 
-await runMain("notifications", () => runService(notificationsService()));
+await runService(notificationsService());

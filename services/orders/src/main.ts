@@ -1,4 +1,4 @@
-import { runMain, runService } from "@weft/mesh";
+import { runService } from "@weft/mesh";
 import { definition } from "./service.ts";
 
-await runMain("orders", () => runService(definition));
+await runService(definition);

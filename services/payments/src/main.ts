@@ -1,4 +1,4 @@
-import { runMain, runService } from "@weft/mesh";
+import { runService } from "@weft/mesh";
 import { paymentsService } from "./service.ts";
 
-await runMain("payments", () => runService(paymentsService));
+await runService(paymentsService);

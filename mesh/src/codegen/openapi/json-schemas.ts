@@ -7,7 +7,7 @@ import { statusSchema, statusTypeName, wellKnownTypeSchemas } from "./well-known
 /**
  * Builds JSON Schemas in the proto3 JSON mapping and collects, as `components.schemas`, every
  * message and enum they reach. Every message and enum is referenced by `$ref` under its full
- * proto name (`shop.orders.v1.Order`), well-known types included, so one type has one schema.
+ * proto name (`example.billing.v1.Invoice`), well-known types included, so one type has one schema.
  */
 export class SchemaCollector {
   readonly #annotations: ApiAnnotations;

@@ -23,7 +23,7 @@ export const openApiFileName = "weft.openapi.json";
  *
  * A request without any REST binding (after the `packages` filter) writes no file at all: buf
  * runs the plugin once per input of buf.gen.yaml, all into the same `out`, so an empty document
- * from the test fixtures' input would otherwise overwrite the shop's.
+ * from the test fixtures' input would otherwise overwrite the app's.
  */
 export const openApiPlugin: Plugin = {
   name: "protoc-gen-weft-openapi",
