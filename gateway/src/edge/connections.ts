@@ -1,13 +1,9 @@
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from "node:http";
 import {
-  createServer as createHttp1Server,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
-import {
-  constants as http2Constants,
   createServer as createHttp2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
+  constants as http2Constants,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from "node:http2";
@@ -105,7 +101,11 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
     }
     if (error.code === "ECONNRESET" || error.code === "EPIPE") return void socket.destroy();
     log.report("bad_request", { client: peer?.address, code: error.code }, "malformed HTTP/1.1 request");
-    refuse(socket, exchange?.response, error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request");
+    refuse(
+      socket,
+      exchange?.response,
+      error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request",
+    );
   });
   // Node arms the socket's timeout only for keep-alive (the server has no inactivity timeout).
   http1.on("timeout", (socket: Socket) => {
