@@ -29,9 +29,11 @@ export function clientAddress(
   const peer = normaliseAddress(socketAddress) ?? "unknown";
   if (options.trustedProxies === 0 || headerValue === undefined) return peer;
   const joined = typeof headerValue === "string" ? headerValue : headerValue.join(",");
-  const entries = options.header === "forwarded" ? forwardedFor(joined) : joined.split(",");
   // Only the last `trustedProxies` entries were written by proxies we trust.
-  const trusted = entries.slice(-options.trustedProxies);
+  const trusted =
+    options.header === "forwarded"
+      ? forwardedFor(joined, options.trustedProxies)
+      : joined.split(",").slice(-options.trustedProxies);
   const chosen = trusted[0];
   return (chosen === undefined ? undefined : normaliseAddress(hostOf(chosen.trim()))) ?? peer;
 }
@@ -75,13 +77,13 @@ function hostOf(node: string): string {
 }
 
 /**
- * The `for=` node of each element of an RFC 7239 `Forwarded` value, in order. Elements are split
- * at commas outside quoted strings, then each is parsed on its own, so a malformed element (one a
- * client wrote at the left) cannot hide the well-formed ones the trusted proxies appended; an
- * element without a readable `for=` counts as an entry that names no address.
+ * The `for=` nodes of the last `count` elements of an RFC 7239 `Forwarded` value. The value is
+ * split from the right, at commas outside quoted strings, and each element is parsed on its own:
+ * what a client wrote at the left (an unbalanced quote, say) cannot swallow or hide the elements
+ * the trusted proxies appended. An element without a readable `for=` names no address.
  */
-function forwardedFor(value: string): string[] {
-  return splitElements(value).map((element) => {
+function forwardedFor(value: string, count: number): string[] {
+  return lastElements(value, count).map((element) => {
     try {
       return parseForwardedElement(element.trim())[0]?.for ?? "";
     } catch {
@@ -90,19 +92,25 @@ function forwardedFor(value: string): string[] {
   });
 }
 
-function splitElements(value: string): string[] {
+function lastElements(value: string, count: number): string[] {
   const elements: string[] = [];
-  let start = 0;
+  let end = value.length;
   let quoted = false;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = value.length - 1; i >= 0 && elements.length < count; i--) {
     const char = value[i];
-    if (quoted && char === "\\") i++;
-    else if (char === '"') quoted = !quoted;
+    if (char === '"' && !escaped(value, i)) quoted = !quoted;
     else if (char === "," && !quoted) {
-      elements.push(value.slice(start, i));
-      start = i + 1;
+      elements.unshift(value.slice(i + 1, end));
+      end = i;
     }
   }
-  elements.push(value.slice(start));
+  if (elements.length < count) elements.unshift(value.slice(0, end));
   return elements;
+}
+
+/** Whether the character at `index` is preceded by an odd number of backslashes. */
+function escaped(value: string, index: number): boolean {
+  let backslashes = 0;
+  for (let i = index - 1; i >= 0 && value[i] === "\\"; i--) backslashes++;
+  return backslashes % 2 === 1;
 }
