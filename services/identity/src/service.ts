@@ -6,7 +6,8 @@ import { ensureStream, eventStreamOf } from "@weft/mesh/events";
 import { seedAdmin } from "./admin-seed.ts";
 import { CredentialCheck } from "./domain/credential-check.ts";
 import { identityHandlers } from "./rpc/handlers.ts";
-import { identitySettings } from "./settings.ts";
+import { backoffPolicy, identitySettings } from "./settings.ts";
+import { purgeForgottenAttempts } from "./store/attempt-throttles.ts";
 import * as schema from "./store/schema.ts";
 import { KeyRing } from "./tokens/key-ring.ts";
 
@@ -15,6 +16,8 @@ const day = 24 * 60 * 60 * 1000;
 const rotationCheckMs = 60 * 60 * 1000;
 /** Beyond the token lifetime, how long a retired key stays published: replicas' refresh lag, clock skew. */
 const retiredKeyMarginMs = 5 * 60 * 1000;
+/** How often forgotten login and sign-up backoff rows are deleted. */
+const throttlePurgeMs = 10 * 60 * 1000;
 
 /** The identity service: accounts, password login, ES256 access tokens and their JWKS. */
 export function identityService(): ServiceDefinition<typeof schema> {
@@ -49,6 +52,16 @@ export function identityService(): ServiceDefinition<typeof schema> {
               await keys
                 .rotateIfDue()
                 .catch((error: unknown) => mesh.logger.warn({ err: error }, "key rotation check failed"));
+            }
+          },
+          async (signal) => {
+            while (!(await sleep(throttlePurgeMs, signal))) {
+              for (const kind of ["login", "sign_up"] as const) {
+                const quietSince = new Date(Date.now() - backoffPolicy(settings, kind).forgetAfterMs);
+                await purgeForgottenAttempts(db, kind, quietSince).catch((error: unknown) =>
+                  mesh.logger.warn({ err: error, kind }, "purging backoff rows failed"),
+                );
+              }
             }
           },
         ],
