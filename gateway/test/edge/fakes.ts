@@ -46,8 +46,8 @@ export async function startFakes(
   tokens: Tokens,
 ): Promise<Record<"identity" | "catalog" | "orders", string>> {
   const identity: IdentityServiceHandlers = {
-    async signUp() {
-      throw new RpcError(Code.UNIMPLEMENTED, "not in this fake");
+    async signUp(request) {
+      return { user: { id: "u-new", email: request.email, displayName: request.displayName } };
     },
     async login(request) {
       if (request.email === throttledEmail) {
