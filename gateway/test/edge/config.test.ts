@@ -11,10 +11,10 @@ describe("the edge limits' settings", () => {
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
       http2IdleTimeoutMs: 120_000,
-      http2MaxStreams: 100,
+      http2MaxStreams: 256,
       writeTimeoutMs: 30_000,
       maxConnections: 10_000,
-      maxConnectionsPerClient: 64,
+      maxConnectionsPerClient: 256,
       trustedProxies: 0,
       forwardedHeader: "x-forwarded-for",
     });

@@ -236,6 +236,18 @@ describe("timeouts at the edge", () => {
 });
 
 describe("connection caps", () => {
+  it("tells HTTP/2 clients how many streams one session may open", async () => {
+    const edge = await startEdge({ http2MaxStreams: 7 });
+    const session = connectHttp2(`http://127.0.0.1:${edge.port}`);
+    session.on("error", () => {});
+    try {
+      await new Promise((resolve) => session.once("remoteSettings", resolve));
+      expect(session.remoteSettings.maxConcurrentStreams).toBe(7);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it("refuses connections beyond the per-client cap while another address still gets in", async () => {
     const edge = await startEdge({ maxConnectionsPerClient: 3, firstByteTimeoutMs: 10_000 });
     const held = await Promise.all([1, 2, 3].map(() => rawConnect(edge.port)));
