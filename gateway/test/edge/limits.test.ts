@@ -90,10 +90,10 @@ describe("timeouts at the edge", () => {
   it("closes a connection that sends nothing within the first-byte timeout", async () => {
     const edge = await startEdge({ firstByteTimeoutMs: 300 });
     const socket = await rawConnect(edge.port);
-    const { data, closedAfter } = await untilClosed(socket, 3_000);
-    expect(closedAfter, "the idle socket was still open after 3 s").toBeDefined();
+    const { data, closedAfter } = await untilClosed(socket, 5_000);
+    expect(closedAfter, "the idle socket was still open after 5 s").toBeDefined();
     expect(closedAfter).toBeGreaterThanOrEqual(250);
-    expect(closedAfter).toBeLessThan(1_500);
+    expect(closedAfter).toBeLessThan(2_500);
     expect(data).toBe("");
   });
 
@@ -104,11 +104,11 @@ describe("timeouts at the edge", () => {
     socket.write("GET /v1/products HTTP/1.1\r\nHost: edge\r\n");
     // One more header line every 100 ms: each byte resets no timer, the headers never end.
     const drip = setInterval(() => socket.writable && socket.write(`X-Drip-${Date.now()}: 1\r\n`), 100);
-    const { data, closedAfter } = await untilClosed(socket, 4_000, started);
+    const { data, closedAfter } = await untilClosed(socket, 5_000, started);
     clearInterval(drip);
     expect(data).toMatch(/^HTTP\/1\.1 408 /);
-    expect(closedAfter, "the dripping connection was still open after 4 s").toBeDefined();
-    expect(closedAfter).toBeLessThan(1_500);
+    expect(closedAfter, "the dripping connection was still open after 5 s").toBeDefined();
+    expect(closedAfter).toBeLessThan(2_500);
   });
 
   it("answers a request body that trickles in with 408", async () => {
@@ -119,23 +119,24 @@ describe("timeouts at the edge", () => {
       "POST /v1/auth/login HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
     );
     const drip = setInterval(() => socket.writable && socket.write(" "), 100);
-    const { data, closedAfter } = await untilClosed(socket, 4_000, started);
+    const { data, closedAfter } = await untilClosed(socket, 5_000, started);
     clearInterval(drip);
     expect(data).toMatch(/^HTTP\/1\.1 408 /);
     expect(closedAfter).toBeDefined();
     expect(closedAfter).toBeGreaterThanOrEqual(700);
-    expect(closedAfter).toBeLessThan(2_000);
+    expect(closedAfter).toBeLessThan(3_000);
   });
 
   it("closes an idle keep-alive connection after the keep-alive timeout", async () => {
     const edge = await startEdge({ keepAliveTimeoutMs: 300 });
     const socket = await rawConnect(edge.port);
-    const closed = untilClosed(socket, 4_000);
+    const closed = untilClosed(socket, 6_000);
     socket.write("GET /healthz HTTP/1.1\r\nHost: edge\r\n\r\n");
     const { data, closedAfter } = await closed;
     expect(data).toMatch(/^HTTP\/1\.1 200 /);
     expect(closedAfter).toBeDefined();
-    expect(closedAfter).toBeLessThan(2_500);
+    // The keep-alive timeout plus Node's one-second buffer, with room for a loaded machine.
+    expect(closedAfter).toBeLessThan(3_500);
   });
 
   it("sends GOAWAY to an HTTP/2 session with no open stream and closes it", async () => {
@@ -144,14 +145,14 @@ describe("timeouts at the edge", () => {
     session.on("error", () => {});
     const goaway = new Promise<boolean>((resolve) => {
       session.once("goaway", () => resolve(true));
-      setTimeout(() => resolve(false), 4_000);
+      setTimeout(() => resolve(false), 5_000);
     });
     const request = session.request({ ":path": "/healthz" });
     request.resume();
     await new Promise((resolve) => request.once("close", resolve));
     const started = Date.now();
-    expect(await goaway, "no GOAWAY within 4 s of the last stream").toBe(true);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await goaway, "no GOAWAY within 5 s of the last stream").toBe(true);
+    expect(Date.now() - started).toBeLessThan(3_000);
     await waitUntil(() => session.closed || session.destroyed, 2_000);
     expect(session.closed || session.destroyed).toBe(true);
   });
