@@ -6,7 +6,7 @@ import type { CredentialCheck } from "../domain/credential-check.ts";
 import { hashPassword, needsRehash } from "../domain/password-hash.ts";
 import { recordUserSignedUp } from "../events/user-signed-up.ts";
 import { backoffPolicy, type IdentitySettings } from "../settings.ts";
-import { admitThrottledAttempt, clearAttempts, recordFailure, type ThrottleKind } from "../store/attempt-throttles.ts";
+import { admitThrottledAttempt, clearAttempts, startWait, type ThrottleKind } from "../store/attempt-throttles.ts";
 import type * as schema from "../store/schema.ts";
 import { findUserByEmail, findUserById, insertUserIfEmailFree, upgradePasswordHash } from "../store/users.ts";
 import { issueAccessToken } from "../tokens/access-token.ts";
@@ -43,10 +43,10 @@ export function identityHandlers(deps: IdentityDependencies): IdentityServiceHan
     try {
       const result = await attempt();
       if (kind === "login") await clearAttempts(db, kind, email);
-      else await recordFailure(db, kind, email, policies[kind]);
+      else await startWait(db, kind, email, policies[kind]);
       return result;
     } catch (error) {
-      await recordFailure(db, kind, email, policies[kind]);
+      await startWait(db, kind, email, policies[kind]);
       throw error;
     }
   }

@@ -42,8 +42,8 @@ export function admitThrottledAttempt(
   });
 }
 
-/** After a failed attempt: its wait starts now (the attempt was counted when admitted). */
-export function recordFailure(
+/** After a counted attempt that did not start the account afresh: its wait runs from now. */
+export function startWait(
   db: Database<typeof schema>,
   kind: ThrottleKind,
   subject: string,
