@@ -166,22 +166,32 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
     stream.once("close", () => clearTimeout(timer));
   }
 
-  /** HTTP/2: a session without open streams for the idle timeout gets GOAWAY and is closed. */
+  /**
+   * HTTP/2: a session without open streams gets GOAWAY and is closed — after the idle timeout
+   * once it has served a stream, and after the header timeout before its first: nghttp2 hands
+   * over a stream only when its headers are complete, so a client dripping its first HEADERS
+   * (slowloris over HTTP/2) is a session without streams.
+   */
   function closeWhenIdle(session: ServerHttp2Session, peer: Peer): void {
     let open = 0;
+    let served = false;
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
+      const [event, timeoutMs, message] = served
+        ? (["http2_idle_timeout", limits.http2IdleTimeoutMs, "idle HTTP/2 session closed"] as const)
+        : (["headers_timeout", limits.headersTimeoutMs, "HTTP/2 session opened no stream in time: closed"] as const);
       timer = setTimeout(() => {
-        log.report("http2_idle_timeout", { client: peer.address }, "idle HTTP/2 session closed");
+        log.report(event, { client: peer.address, timeout_ms: timeoutMs }, message);
         session.close();
         // A client that does not read cannot even take the GOAWAY: do not wait on it for long.
         setTimeout(() => session.destroy(), 1_000).unref();
-      }, limits.http2IdleTimeoutMs);
+      }, timeoutMs);
       timer.unref();
     };
     arm();
     session.on("stream", (stream: ServerHttp2Stream) => {
       open++;
+      served = true;
       clearTimeout(timer);
       stream.once("close", () => {
         open--;

@@ -157,6 +157,22 @@ describe("timeouts at the edge", () => {
     expect(session.closed || session.destroyed).toBe(true);
   });
 
+  it("closes an HTTP/2 session that opens no stream within the header timeout", async () => {
+    const edge = await startEdge({ headersTimeoutMs: 300, http2IdleTimeoutMs: 60_000 });
+    const session = connectHttp2(`http://127.0.0.1:${edge.port}`);
+    session.on("error", () => {});
+    const started = Date.now();
+    const closed = await new Promise<boolean>((resolve) => {
+      session.once("goaway", () => resolve(true));
+      session.once("close", () => resolve(true));
+      setTimeout(() => resolve(false), 5_000);
+    });
+    session.destroy();
+    expect(closed, "a session without streams was still open after 5 s").toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it("answers an HTTP/2 request whose body never ends with 408", async () => {
     const edge = await startEdge({ requestTimeoutMs: 500, headersTimeoutMs: 300 });
     const session = connectHttp2(`http://127.0.0.1:${edge.port}`);
