@@ -27,7 +27,7 @@ export interface GatewaySettings {
   // Edge limits: timeouts, connection caps and who the client is (README: "Edge limits").
   /** A new connection must send its first byte within this, or it is closed. */
   firstByteTimeoutMs: number;
-  /** HTTP/1.1: a request's headers must arrive within this of its first byte: else 408 and close. */
+  /** A request's headers must arrive within this of its first byte (HTTP/1.1: else 408 and close); a new HTTP/2 session must open a stream within it. */
   headersTimeoutMs: number;
   /** The whole request, body included, must arrive within this: else 408. */
   requestTimeoutMs: number;
