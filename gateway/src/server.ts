@@ -1,21 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import {
-  createServer as createHttp1Server,
-  type Server as Http1Server,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-} from "node:http";
-import {
-  createServer as createHttp2Server,
-  type Http2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type ServerHttp2Session,
-} from "node:http2";
-import { createServer as createTcpServer, type Socket, type Server as TcpServer } from "node:net";
-import { Duplex } from "node:stream";
+import type { OutgoingHttpHeaders } from "node:http";
 import type { Registry } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
@@ -32,7 +17,10 @@ import {
 import { loadContracts } from "@weft/mesh/app";
 import type { GatewaySettings } from "./config.ts";
 import { EdgeAuthenticator } from "./edge/authenticate.ts";
+import { clientAddress, clientKey } from "./edge/client-address.ts";
+import { type EdgeRequest, type EdgeResponse, listenEdge, type Peer } from "./edge/connections.ts";
 import { CorsPolicy } from "./edge/cors.ts";
+import { EdgeLog } from "./edge/edge-log.ts";
 import { EdgeRateLimits } from "./edge/rate-limit.ts";
 import { createTranscodeRegistry, RestRouter } from "./index.ts";
 import { connectRoutes, edgeInterceptor } from "./routes/connect.ts";
@@ -40,7 +28,7 @@ import { Readiness } from "./routes/health.ts";
 import { RestHandler, type RestReply } from "./routes/rest.ts";
 import { Upstreams } from "./upstreams.ts";
 
-type Request = IncomingMessage | Http2ServerRequest;
+type Request = EdgeRequest;
 
 /** What the edge uses of a response, common to HTTP/1.1 and HTTP/2 (whose typings do not unify). */
 interface Response {
@@ -82,7 +70,7 @@ export async function startGateway(
   const authenticator = new EdgeAuthenticator(edgeVerifier(mesh, contracts));
   const limits = new EdgeRateLimits(settings);
   const cors = new CorsPolicy(settings.corsOrigins);
-  const readiness = new Readiness(upstreams.targets, mesh.clientCredentials());
+  const readiness = new Readiness(upstreams.targets, mesh.clientCredentials(), logger);
   const openapi = loadOpenApi(settings.openapiPath, logger);
   const requestIdOf = (headers: Headers) => {
     const id = headers.get("x-request-id");
@@ -96,7 +84,9 @@ export async function startGateway(
     readMaxBytes: settings.maxBodyBytes,
   });
 
-  async function handle(request: Request, raw: ServerResponse | Http2ServerResponse): Promise<void> {
+  const clientAddressOptions = { trustedProxies: settings.trustedProxies, header: settings.forwardedHeader };
+
+  async function handle(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
     const response = raw as Response;
     const started = performance.now();
     const incomingId = request.headers["x-request-id"];
@@ -106,7 +96,7 @@ export async function startGateway(
     for (const [name, value] of Object.entries(cors.headersFor(request.headers))) {
       if (value !== undefined) response.setHeader(name, value);
     }
-    const ip = request.socket.remoteAddress ?? "unknown";
+    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
     response.once("finish", () =>
       logger.info(
         {
@@ -116,6 +106,7 @@ export async function startGateway(
           status: response.statusCode,
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
           ip,
+          ...(ip !== peer.address ? { peer: peer.address } : {}),
         },
         "http",
       ),
@@ -129,9 +120,13 @@ export async function startGateway(
         return;
       }
       if (url.pathname === "/healthz") return sendJson(response, 200, { status: "ok" });
+      // Everything past the liveness probe counts against the client's bucket, readiness too:
+      // each /readyz fans out to every upstream (Readiness shares one check among callers).
+      await limits.admitIp(clientKey(ip));
       if (url.pathname === "/readyz") {
-        const { ready, upstreams: status } = await readiness.check();
-        return sendJson(response, ready ? 200 : 503, { ready, upstreams: status });
+        // Only the verdict: which upstream is down, and where it lives, is for the log.
+        const ready = await readiness.ready();
+        return sendJson(response, ready ? 200 : 503, { ready });
       }
       if (url.pathname === "/openapi.json" && request.method === "GET") {
         if (openapi === undefined)
@@ -140,7 +135,6 @@ export async function startGateway(
         response.end(openapi);
         return;
       }
-      await limits.admitIp(ip);
       const length = Number(request.headers["content-length"] ?? 0);
       if (length > settings.maxBodyBytes) {
         throw new RpcError(Code.INVALID_ARGUMENT, `request body larger than ${settings.maxBodyBytes} bytes`, {
@@ -188,40 +182,14 @@ export async function startGateway(
     }
   }
 
-  const http1 = createHttp1Server((req, res) => void handle(req, res));
-  const http2 = createHttp2Server((req, res) => void handle(req, res));
-  const sockets = new Set<Socket>();
-  const sessions = new Set<ServerHttp2Session>();
-  http2.on("session", (session: ServerHttp2Session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
-  const tcp = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    routeConnection(socket, http1, http2);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(settings.port, settings.host, () => {
-      const address = tcp.address();
-      resolve(typeof address === "object" && address !== null ? address.port : settings.port);
-    });
-  });
+  const edgeLog = new EdgeLog(logger);
+  const listener = await listenEdge(settings, (req, res, peer) => void handle(req, res, peer), edgeLog);
+  const port = listener.port;
   logger.info({ port, upstreams: Object.fromEntries(upstreams.targets) }, "gateway listening");
   return {
     port,
     /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
-    async close(graceMs = 5_000) {
-      const closed = closeServer(tcp);
-      http1.closeIdleConnections();
-      for (const session of sessions) session.close(); // GOAWAY: no new streams, finish the open ones
-      const timer = setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
-      }, graceMs);
-      await closed;
-      clearTimeout(timer);
-    },
+    close: (graceMs = 5_000) => listener.close(graceMs),
   };
 }
 
@@ -237,66 +205,6 @@ function edgeVerifier(mesh: Mesh, contracts: Registry): TokenVerifier | undefine
     return (await client[method.localName]!(request)) as Awaited<ReturnType<JwksCall>>;
   };
   return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => contracts, call });
-}
-
-/** HTTP/2 with prior knowledge starts with this preface; anything else is HTTP/1.x. */
-const http2Preface = Buffer.from("PRI * HTTP/2.0");
-
-function routeConnection(socket: Socket, http1: Http1Server, http2: Http2Server): void {
-  // Small RPC frames must leave at once, not wait for Nagle's algorithm to coalesce them.
-  socket.setNoDelay(true);
-  socket.once("data", (first: Buffer) => {
-    socket.pause();
-    const prefix = first.subarray(0, Math.min(first.length, http2Preface.length));
-    if (prefix.equals(http2Preface.subarray(0, prefix.length))) {
-      // The HTTP/2 session reads the socket's native handle, past anything unshifted back into
-      // the JS stream, so it gets a stream that replays the bytes already read.
-      http2.emit("connection", new ReplayingSocket(socket, first));
-    } else {
-      socket.unshift(first);
-      http1.emit("connection", socket);
-      socket.resume();
-    }
-  });
-  socket.on("error", () => socket.destroy());
-}
-
-/** A duplex over a socket whose first bytes were already read: it hands them out again first. */
-class ReplayingSocket extends Duplex {
-  constructor(
-    private readonly socket: Socket,
-    first: Buffer,
-  ) {
-    super();
-    this.push(first);
-    socket.on("data", (chunk: Buffer) => {
-      if (!this.push(chunk)) socket.pause();
-    });
-    socket.once("end", () => this.push(null));
-    socket.once("error", (error) => this.destroy(error));
-    socket.once("close", () => this.destroy());
-  }
-
-  override _read(): void {
-    this.socket.resume();
-  }
-
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.socket.write(chunk, encoding, callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.socket.end(callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.socket.destroy(error ?? undefined);
-    callback(error);
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
-  }
 }
 
 /** Connect, gRPC and gRPC-Web requests: POST (or Connect GET) with their content types. */
@@ -323,11 +231,25 @@ async function readBody(request: Request, limit: number): Promise<string | undef
 async function send(response: Response, reply: RestReply, statusOverride?: number): Promise<void> {
   const status = statusOverride ?? reply.status;
   if ("json" in reply) return sendJson(response, status, reply.json, reply.headers);
+  let closed = false;
+  response.once("close", () => {
+    closed = true;
+  });
   response.writeHead(status, reply.headers);
   for await (const line of reply.lines) {
-    if (!response.write(line)) await new Promise<void>((resolve) => response.once("drain", () => resolve()));
+    // A cut connection (write timeout, client gone) never drains: leaving the loop ends the
+    // upstream stream too.
+    if (closed || (!response.write(line) && !(await drained(response)))) return;
   }
   response.end();
+}
+
+/** Resolves true when the response can take more, false when it closed first. */
+function drained(response: Response): Promise<boolean> {
+  return new Promise((resolve) => {
+    response.once("drain", () => resolve(true));
+    response.once("close", () => resolve(false));
+  });
 }
 
 function sendJson(response: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -342,8 +264,4 @@ function loadOpenApi(path: string, logger: Logger): string | undefined {
     logger.warn({ path }, "no OpenAPI document to serve; run make generate");
     return undefined;
   }
-}
-
-function closeServer(server: TcpServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -341,6 +341,10 @@ function gatewayWorkloadFile(app: App, registry: Registry): string {
     { name: "GATEWAY_PORT", value: String(port) },
     { name: "GATEWAY_TIMEOUT_MS", value: "15000" },
     { name: "GATEWAY_CORS_ORIGINS", value: `https://${app.manifest.name}.example.com` },
+    // The ingress gateway appends the client's address to X-Forwarded-For; this pod's sidecar does
+    // not (use_remote_address is off on sidecars). Add one per proxy in front of the ingress that
+    // appends too (an L7 cloud load balancer).
+    { name: "GATEWAY_TRUSTED_PROXIES", value: "1" },
     ...upstreamEnv(app, upstreams),
   ];
   return `${generatedHeader(sources)}# gateway: Connect, gRPC-Web, gRPC and REST/JSON on one port (HTTP/1.1 and h2c), calling the

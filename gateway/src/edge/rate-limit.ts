@@ -1,3 +1,4 @@
+import { RetryInfoSchema } from "@weft/gen/google/rpc/error_details_pb.js";
 import { Code, RpcError } from "@weft/mesh";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
@@ -46,6 +47,19 @@ async function consume(limiter: RateLimiterMemory, key: string, who: string): Pr
 }
 
 export const retryAfterKey = "retry-after";
+
+/**
+ * The seconds a refused client should wait, as the `Retry-After` header says it: from the edge's
+ * own limits (the `retry-after` metadata) or from an upstream's google.rpc.RetryInfo (identity's
+ * login backoff, say), rounded up to whole seconds.
+ */
+export function retryAfterOf(error: RpcError): string | undefined {
+  const own = error.metadata.get(retryAfterKey)[0];
+  if (typeof own === "string") return own;
+  const delay = error.findDetail(RetryInfoSchema)?.retryDelay;
+  if (delay === undefined) return undefined;
+  return String(Math.max(1, Math.ceil(Number(delay.seconds) + delay.nanos / 1e9)));
+}
 
 function rateLimited(seconds: number, who: string): RpcError {
   const error = new RpcError(Code.RESOURCE_EXHAUSTED, `rate limit exceeded for this ${who}; retry in ${seconds} s`);

@@ -9,7 +9,7 @@ import {
 import { RpcError } from "@weft/mesh";
 import { isEdgeRpc } from "@weft/mesh/contracts";
 import type { EdgeAuthenticator } from "../edge/authenticate.ts";
-import { type EdgeRateLimits, retryAfterKey } from "../edge/rate-limit.ts";
+import { type EdgeRateLimits, retryAfterKey, retryAfterOf } from "../edge/rate-limit.ts";
 import type { Upstreams } from "../upstreams.ts";
 import { upstreamOptions } from "./forwarding.ts";
 
@@ -89,7 +89,7 @@ export function toConnectError(error: unknown, registry: Registry): ConnectError
     return desc ? [{ desc, value: detail }] : [];
   });
   const metadata = new Headers();
-  const retryAfter = rpc.metadata.get(retryAfterKey)[0];
-  if (typeof retryAfter === "string") metadata.set(retryAfterKey, retryAfter);
+  const retryAfter = retryAfterOf(rpc);
+  if (retryAfter !== undefined) metadata.set(retryAfterKey, retryAfter);
   return new ConnectError(rpc.rawMessage, rpc.code as number as ConnectCode, metadata, details, error);
 }

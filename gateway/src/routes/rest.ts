@@ -1,7 +1,7 @@
 import type { Registry } from "@bufbuild/protobuf";
 import { Code, RpcError } from "@weft/mesh";
 import type { EdgeAuthenticator } from "../edge/authenticate.ts";
-import { type EdgeRateLimits, retryAfterKey } from "../edge/rate-limit.ts";
+import { type EdgeRateLimits, retryAfterOf } from "../edge/rate-limit.ts";
 import {
   decodeRestRequest,
   encodeNdjsonStream,
@@ -83,8 +83,8 @@ export class RestHandler {
   failure(error: RpcError): RestReply {
     const { httpStatus, body } = statusToJson(error, this.options.registry);
     const headers: Record<string, string> = { "content-type": "application/json" };
-    const retryAfter = error.metadata.get(retryAfterKey)[0];
-    if (typeof retryAfter === "string") headers["retry-after"] = retryAfter;
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
     return { status: httpStatus, headers, json: body };
   }
 }

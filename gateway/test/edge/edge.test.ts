@@ -239,13 +239,13 @@ describe("Connect, gRPC-Web and gRPC on the same port", () => {
 });
 
 describe("health and the OpenAPI document", () => {
-  it("/healthz is up; /readyz names the unreachable upstreams", async () => {
+  it("/healthz is up; /readyz says only that an upstream is unreachable, not which or where", async () => {
     expect((await get("/healthz")).status).toBe(200);
     const ready = await get("/readyz");
     expect(ready.status).toBe(503);
-    const body = (await ready.json()) as { upstreams: Record<string, string> };
-    expect(body.upstreams["shop.catalog.v1.CatalogService"]).toBe("SERVING");
-    expect(body.upstreams["shop.inventory.v1.InventoryService"]).toMatch(/UNREACHABLE/);
+    const text = await ready.text();
+    expect(JSON.parse(text)).toEqual({ ready: false });
+    expect(text).not.toMatch(/127\.0\.0\.1|Service|UNREACHABLE/);
   });
 
   it("serves an OpenAPI 3.1 document that validates", async () => {

@@ -2,6 +2,7 @@
 // istio/ policies) under the workload names the policies expect, and a key pair for tokens.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { RetryInfoSchema } from "@weft/gen/google/rpc/error_details_pb.js";
 import type { ProductSchema } from "@weft/gen/shop/catalog/v1/catalog_pb.js";
 import { CatalogServiceBinding, type CatalogServiceHandlers } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
 import { JwkSchema } from "@weft/gen/shop/identity/v1/identity_pb.js";
@@ -10,6 +11,7 @@ import { OrderStatus } from "@weft/gen/shop/orders/v1/orders_pb.js";
 import { OrderServiceBinding, type OrderServiceHandlers } from "@weft/gen/shop/orders/v1/orders_weft.js";
 import { Code, createMesh, errorWithReason, provide, RpcError } from "@weft/mesh";
 import { type TestMesh, TestTokens } from "@weft/mesh/testing";
+import { type GatewaySettings, gatewaySettingsFromEnv } from "../../src/config.ts";
 
 export type Tokens = TestTokens;
 
@@ -26,16 +28,33 @@ const product = (id: string, name: string): MessageInitShape<typeof ProductSchem
   available: 7n,
 });
 
+/** The login email the fake identity answers as a throttled account: RESOURCE_EXHAUSTED with RetryInfo. */
+export const throttledEmail = "throttled@example.com";
+export const throttledRetrySeconds = 7;
+
+/** The order id whose watch streams big messages as fast as the reader takes them, until cancelled. */
+export const floodOrderId = "o-flood";
+/** Bytes of padding in each flood message. */
+export const floodMessageBytes = 16 * 1024;
+
+/** What the flood stream did: messages produced, and whether (and when) the edge cancelled it. */
+export const flood = { started: 0, produced: 0, cancelled: 0, cancelledAt: 0 };
+
 /** Starts fake identity, catalog and orders servers; returns their addresses. */
 export async function startFakes(
   world: TestMesh,
   tokens: Tokens,
 ): Promise<Record<"identity" | "catalog" | "orders", string>> {
   const identity: IdentityServiceHandlers = {
-    async signUp() {
-      throw new RpcError(Code.UNIMPLEMENTED, "not in this fake");
+    async signUp(request) {
+      return { user: { id: "u-new", email: request.email, displayName: request.displayName } };
     },
-    async login() {
+    async login(request) {
+      if (request.email === throttledEmail) {
+        throw new RpcError(Code.RESOURCE_EXHAUSTED, "too many failed logins; retry later", {
+          details: [create(RetryInfoSchema, { retryDelay: { seconds: BigInt(throttledRetrySeconds), nanos: 0 } })],
+        });
+      }
       return { accessToken: await tokens.sign(), tokenType: "Bearer", expiresIn: 3600 };
     },
     async getJwks() {
@@ -83,7 +102,20 @@ export async function startFakes(
     async cancelOrder() {
       return order(OrderStatus.CANCELLED);
     },
-    async *watchOrder() {
+    async *watchOrder(request, context) {
+      if (request.id === floodOrderId) {
+        flood.started++;
+        context.signal.addEventListener("abort", () => {
+          flood.cancelled++;
+          flood.cancelledAt = Date.now();
+        });
+        const padding = "x".repeat(floodMessageBytes);
+        while (!context.signal.aborted) {
+          flood.produced++;
+          yield { order: { id: floodOrderId, status: OrderStatus.PENDING, statusReason: padding } };
+        }
+        return;
+      }
       yield order(OrderStatus.PENDING);
       yield order(OrderStatus.CONFIRMED);
     },
@@ -100,4 +132,23 @@ export async function startFakes(
     addresses[name] = `127.0.0.1:${server.port}`;
   }
   return addresses;
+}
+
+/** Gateway settings for a test: loopback, a free port, then the test's overrides. */
+export function testEdgeSettings(overrides: Partial<GatewaySettings> = {}): GatewaySettings {
+  return { ...gatewaySettingsFromEnv({}), host: "127.0.0.1", port: 0, ...overrides };
+}
+
+/**
+ * Where the gateway's mesh finds its upstreams: the stand-ins' addresses, and nothing behind
+ * inventory and notifications (so readiness fails).
+ */
+export function testUpstreamEnv(addresses: Record<"identity" | "catalog" | "orders", string>): Record<string, string> {
+  return {
+    IDENTITY_ADDR: addresses.identity,
+    CATALOG_ADDR: addresses.catalog,
+    ORDERS_ADDR: addresses.orders,
+    INVENTORY_ADDR: "127.0.0.1:1",
+    NOTIFICATIONS_ADDR: "127.0.0.1:1",
+  };
 }

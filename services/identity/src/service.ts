@@ -4,7 +4,8 @@ import { every, provide, type ServiceDefinition } from "@weft/mesh";
 import { seedAdmin } from "./admin-seed.ts";
 import { CredentialCheck } from "./domain/credential-check.ts";
 import { identityHandlers } from "./rpc/handlers.ts";
-import { identitySettings } from "./settings.ts";
+import { backoffPolicy, identitySettings } from "./settings.ts";
+import { purgeForgottenAttempts } from "./store/attempt-throttles.ts";
 import * as schema from "./store/schema.ts";
 import { KeyRing } from "./tokens/key-ring.ts";
 
@@ -13,6 +14,8 @@ const day = 24 * 60 * 60 * 1000;
 const rotationCheckMs = 60 * 60 * 1000;
 /** Beyond the token lifetime, how long a retired key stays published: replicas' refresh lag, clock skew. */
 const retiredKeyMarginMs = 5 * 60 * 1000;
+/** How often forgotten login and sign-up backoff rows are deleted. */
+const throttlePurgeMs = 10 * 60 * 1000;
 
 /**
  * The identity service: accounts, password login, ES256 access tokens and their JWKS. It is the
@@ -32,6 +35,11 @@ export function identityService(): ServiceDefinition<typeof schema> {
       await seedAdmin(db, settings, mesh.logger);
       const credentials = new CredentialCheck();
       await credentials.warmUp();
+      const purgeForgottenBackoffRows = async () => {
+        for (const kind of ["login", "sign_up"] as const) {
+          await purgeForgottenAttempts(db, kind, new Date(Date.now() - backoffPolicy(settings, kind).forgetAfterMs));
+        }
+      };
       return {
         services: [provide(IdentityServiceBinding, identityHandlers({ db, relay, keys, credentials, settings }))],
         background: [
@@ -39,6 +47,11 @@ export function identityService(): ServiceDefinition<typeof schema> {
             every(rotationCheckMs, () => keys.rotateIfDue(), signal, {
               delayFirst: true,
               onError: (error) => mesh.logger.warn({ err: error }, "key rotation check failed"),
+            }),
+          (signal) =>
+            every(throttlePurgeMs, purgeForgottenBackoffRows, signal, {
+              delayFirst: true,
+              onError: (error) => mesh.logger.warn({ err: error }, "purging backoff rows failed"),
             }),
         ],
       };

@@ -1,4 +1,11 @@
 import { describe, expect, it } from "vitest";
+import {
+  type AttemptState,
+  admitAttempt,
+  backoffDelayMs,
+  isRemembered,
+  lockAfter,
+} from "../src/domain/attempt-backoff.ts";
 import { displayNameFor, displayNameProblem } from "../src/domain/display-name.ts";
 import { isValidEmail, normaliseEmail } from "../src/domain/email.ts";
 import { rotationDue, stillPublished } from "../src/domain/key-rotation.ts";
@@ -110,5 +117,60 @@ describe("signing key rotation", () => {
     expect(stillPublished(keys, at(100.5), hour).map((k) => k.generation)).toEqual([3, 2]);
     expect(stillPublished(keys, at(101), hour).map((k) => k.generation)).toEqual([3]);
     expect(stillPublished(keys.slice(1), at(50.2), hour).map((k) => k.generation)).toEqual([2, 1]);
+  });
+});
+
+describe("attempt backoff", () => {
+  const policy = { freeAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000, forgetAfterMs: 120_000 };
+  const at = (ms: number) => new Date(ms);
+
+  it("waits nothing for the free attempts, then doubles from the base up to the maximum", () => {
+    const delays = Array.from({ length: 12 }, (_, i) => backoffDelayMs(i + 1, policy));
+    expect(delays).toEqual([0, 0, 0, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(backoffDelayMs(10_000, policy)).toBe(60_000);
+  });
+
+  it("counts an admitted attempt in advance and refuses attempts while locked, without counting them", () => {
+    let state: AttemptState | undefined;
+    const outcomes: string[] = [];
+    for (const now of [0, 10, 20, 30, 40, 500, 1_029, 1_031]) {
+      const admission = admitAttempt(state, at(now), policy);
+      if (admission.admitted) {
+        state = lockAfter(admission.next, at(now + 1), policy); // the attempt failed 1 ms later
+        outcomes.push(`admitted ${state.failures}`);
+      } else {
+        outcomes.push(`refused ${admission.retryAfterMs}`);
+      }
+    }
+    expect(outcomes).toEqual([
+      "admitted 1",
+      "admitted 2",
+      "admitted 3",
+      "admitted 4", // locked from 31 until 1 031
+      "refused 991",
+      "refused 531",
+      "refused 2",
+      "admitted 5", // locked for 2 s from 1 032
+    ]);
+    expect(state?.lockedUntil.getTime()).toBe(3_032);
+  });
+
+  it("forgets an account after a quiet spell, but never while it is locked", () => {
+    const locked: AttemptState = { failures: 20, lockedUntil: at(200_000), lastAttemptAt: at(0) };
+    expect(isRemembered(locked, at(150_000), policy)).toBe(true);
+    expect(admitAttempt(locked, at(150_000), policy).admitted).toBe(false);
+    const quiet: AttemptState = { failures: 20, lockedUntil: at(60_000), lastAttemptAt: at(0) };
+    expect(isRemembered(quiet, at(119_999), policy)).toBe(true);
+    expect(isRemembered(quiet, at(120_000), policy)).toBe(false);
+    const fresh = admitAttempt(quiet, at(120_000), policy);
+    expect(fresh).toEqual({
+      admitted: true,
+      next: { failures: 1, lockedUntil: at(120_000), lastAttemptAt: at(120_000) },
+    });
+  });
+
+  it("never shortens a lock when a failure ends", () => {
+    const state: AttemptState = { failures: 1, lockedUntil: at(50_000), lastAttemptAt: at(0) };
+    expect(lockAfter(state, at(10), policy).lockedUntil).toEqual(at(50_000));
   });
 });

@@ -1,7 +1,7 @@
 // The identity service's database: accounts and the keys that sign access tokens (the mesh
 // migrates its own outbox/inbox into the same database).
 import { sql } from "drizzle-orm";
-import { check, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { check, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { JWK } from "jose";
 
 export const users = pgTable(
@@ -43,5 +43,28 @@ export const signingKeys = pgTable(
   (table) => [
     uniqueIndex("signing_keys_generation_key").on(table.generation),
     check("signing_keys_generation_positive", sql`${table.generation} > 0`),
+  ],
+);
+
+/**
+ * Backoff state per account (`login`) and per email (`sign_up`), shared by every replica so the
+ * limit holds however many there are and across restarts; the rule is domain/attempt-backoff.ts.
+ * Keyed by the normalised email whether or not an account has it, so the throttle answers alike
+ * for both and tells nobody which emails are registered. Forgotten rows are purged periodically.
+ */
+export const attemptThrottles = pgTable(
+  "attempt_throttles",
+  {
+    kind: text("kind").$type<"login" | "sign_up">().notNull(),
+    /** The normalised email the attempts were for. */
+    subject: text("subject").notNull(),
+    failures: integer("failures").notNull(),
+    lockedUntil: timestamp("locked_until", { withTimezone: true, precision: 3 }).notNull(),
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.kind, table.subject] }),
+    check("attempt_throttles_kind_known", sql`${table.kind} in ('login', 'sign_up')`),
+    check("attempt_throttles_failures_non_negative", sql`${table.failures} >= 0`),
   ],
 );
