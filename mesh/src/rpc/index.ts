@@ -9,5 +9,8 @@ export type { FieldViolation, RpcErrorOptions } from "./errors.ts";
 export { Code, errorWithReason, invalidArgument, isUnknownDetail, RpcError, statusDetailsKey } from "./errors.ts";
 export type { ImplementOptions, ServerCall, ServerInterceptor } from "./implement.ts";
 export { codeOf, implement } from "./implement.ts";
+export type { StatusClass } from "./status-classes.ts";
+export { isServerFailure, retryableCodeNames, statusClassOf } from "./status-classes.ts";
+export { refuseBadText, textProblem, textViolations } from "./text-fields.ts";
 export type { NumberRules, TextRules } from "./validate.ts";
 export { Violations, validate } from "./validate.ts";
