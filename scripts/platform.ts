@@ -1,6 +1,7 @@
 // The whole shop on one machine, as `make up` starts it and as the end-to-end and chaos tests
 // start it: NATS, the six services (each its own process, its own database), the gateway, the
 // local CA and mTLS, health waits, and a demo catalog.
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
 import { ensureDatabaseExists } from "@weft/mesh/data";
@@ -115,6 +116,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     WEFT_DATA_DIR: options.dataDir,
     NATS_URL: nats.url,
     GRPC_HOST: "127.0.0.1",
+    // One key for every process of this run, so a page token survives a service's restart.
+    MESH_PAGE_TOKEN_KEY: randomBytes(32).toString("base64url"),
     ...Object.fromEntries(serviceNames.map((n) => [`${n.toUpperCase()}_ADDR`, addresses[n]])),
     ...options.env,
   };

@@ -9,6 +9,8 @@ export type { FieldViolation, RpcErrorOptions } from "./errors.ts";
 export { Code, errorWithReason, invalidArgument, isUnknownDetail, RpcError, statusDetailsKey } from "./errors.ts";
 export type { ImplementOptions, ServerCall, ServerInterceptor } from "./implement.ts";
 export { codeOf, implement } from "./implement.ts";
+export type { CursorWire, PageTokenCodec, PageTokenFormat } from "./page-token.ts";
+export { cursorValue, PageTokens } from "./page-token.ts";
 export type { StatusClass } from "./status-classes.ts";
 export { isServerFailure, retryableCodeNames, statusClassOf } from "./status-classes.ts";
 export { refuseBadText, textProblem, textViolations } from "./text-fields.ts";

@@ -32,7 +32,7 @@ export function catalogService(options: CatalogServiceOptions = {}): ServiceDefi
       const store = new CatalogStore(db, () => relay.nudge());
       const replica = await consumeInventoryEvents({ bus, db, name: settings.inventoryConsumer, logger: mesh.logger });
       return {
-        services: [provide(CatalogServiceBinding, catalogHandlers({ store, verifier }))],
+        services: [provide(CatalogServiceBinding, catalogHandlers({ store, verifier, pageTokens: mesh.pageTokens }))],
         consumers: [replica],
       };
     },

@@ -41,7 +41,9 @@ export function notificationsService(options: NotificationsServiceOptions = {}):
         await consume("notifications-identity", accountEvents),
       ];
       return {
-        services: [provide(NotificationServiceBinding, notificationsHandlers({ db, verifier }))],
+        services: [
+          provide(NotificationServiceBinding, notificationsHandlers({ db, verifier, pageTokens: mesh.pageTokens })),
+        ],
         consumers,
       };
     },

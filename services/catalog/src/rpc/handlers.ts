@@ -1,6 +1,15 @@
 import type { CatalogServiceHandlers } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
-import { type CallContext, Code, RpcError, requireRole, type TokenVerifier, Violations, validate } from "@weft/mesh";
-import { decodePageToken, encodePageToken } from "../domain/page-token.ts";
+import {
+  type CallContext,
+  Code,
+  type PageTokens,
+  RpcError,
+  requireRole,
+  type TokenVerifier,
+  Violations,
+  validate,
+} from "@weft/mesh";
+import { productPageTokens } from "../domain/page-token.ts";
 import { newProductFields, productProblems, updatableFields } from "../domain/product.ts";
 import { effectivePageSize } from "../domain/search.ts";
 import { parseUpdateMask } from "../domain/update-mask.ts";
@@ -11,6 +20,8 @@ export interface HandlerDeps {
   store: CatalogStore;
   /** Verifies the end user's access token (admin-only writes, inactive products). */
   verifier: TokenVerifier;
+  /** Signs ListProducts' page tokens (the mesh's, keyed by MESH_PAGE_TOKEN_KEY). */
+  pageTokens: PageTokens;
 }
 
 const limits = { maxKeyLength: 128, maxQueryLength: 200, maxBatch: 100 } as const;
@@ -19,7 +30,9 @@ const limits = { maxKeyLength: 128, maxQueryLength: 200, maxBatch: 100 } as cons
  * The CatalogService RPCs: authorize, validate, run the use case. Who may call which RPC at all
  * is the mesh policy's job (istio/authz/catalog.yaml): BatchGetProducts is for orders only.
  */
-export function catalogHandlers({ store, verifier }: HandlerDeps): CatalogServiceHandlers {
+export function catalogHandlers({ store, verifier, pageTokens }: HandlerDeps): CatalogServiceHandlers {
+  const pages = pageTokens.codec(productPageTokens);
+
   /** Whether the call is made for an admin; no token means an anonymous shopper, a bad one fails. */
   async function isAdmin(context: CallContext): Promise<boolean> {
     if (context.metadata.get("authorization").length === 0) return false;
@@ -71,12 +84,9 @@ export function catalogHandlers({ store, verifier }: HandlerDeps): CatalogServic
       const v = new Violations();
       v.number("page_size", request.pageSize, { min: 0 });
       v.text("query", request.query, { required: false, maxLength: limits.maxQueryLength });
-      const cursor = request.pageToken === "" ? undefined : decodePageToken(request.pageToken);
-      if (request.pageToken !== "") {
-        if (!cursor) v.add("page_token", "is not a token this API returned");
-        else if (cursor.query !== request.query || cursor.includeInactive !== request.includeInactive)
-          v.add("page_token", "was issued for a different query or include_inactive");
-      }
+      const cursor = pages.decode(request.pageToken, v);
+      if (cursor && (cursor.query !== request.query || cursor.includeInactive !== request.includeInactive))
+        v.add("page_token", "was issued for a different query or include_inactive");
       v.throwIfAny();
       if (request.includeInactive) requireRole(await verifier.userOf(context), "admin");
       const { products, more } = await store.page({
@@ -90,7 +100,7 @@ export function catalogHandlers({ store, verifier }: HandlerDeps): CatalogServic
         products: products.map(productMessage),
         nextPageToken:
           more && last
-            ? encodePageToken({
+            ? pages.encode({
                 createdAtMs: last.createdAt.getTime(),
                 id: last.id,
                 query: request.query,
