@@ -129,7 +129,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...common,
       GRPC_PORT: String(ports[name]),
       ...(databaseUrls[name] ? { DATABASE_URL: databaseUrls[name] } : {}),
-      ...(name === "identity" ? { ADMIN_EMAIL: devAdmin.email, ADMIN_PASSWORD: devAdmin.password } : {}),
+      ...(name === "identity"
+        ? {
+            ADMIN_EMAIL: devAdmin.email,
+            ADMIN_PASSWORD: devAdmin.password,
+            // Local development: signing keys sealed with the fixed development key (never in a cluster).
+            IDENTITY_DEV_KEY_ENCRYPTION: "true",
+          }
+        : {}),
     },
   });
 

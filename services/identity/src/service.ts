@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { file_shop_identity_v1_events } from "@weft/gen/shop/identity/v1/events_pb.js";
 import { IdentityServiceBinding } from "@weft/gen/shop/identity/v1/identity_weft.js";
-import { provide, type ServiceDefinition, TokenVerifier } from "@weft/mesh";
+import { ConfigError, provide, type ServiceDefinition, TokenVerifier } from "@weft/mesh";
 import { ensureStream, eventStreamOf } from "@weft/mesh/events";
 import { seedAdmin } from "./admin-seed.ts";
 import { CredentialCheck } from "./domain/credential-check.ts";
@@ -9,6 +9,7 @@ import { identityHandlers } from "./rpc/handlers.ts";
 import { identitySettings } from "./settings.ts";
 import * as schema from "./store/schema.ts";
 import { KeyRing } from "./tokens/key-ring.ts";
+import { keySealerFrom } from "./tokens/key-sealer.ts";
 
 const day = 24 * 60 * 60 * 1000;
 /** How often replicas check whether the signing key is due for rotation. */
@@ -24,12 +25,28 @@ export function identityService(): ServiceDefinition<typeof schema> {
     migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
     async setup({ mesh, db, bus, relay, env }) {
       const settings = identitySettings(env);
+      const { sealer, development } = keySealerFrom(settings);
+      if (development) {
+        mesh.logger.warn("IDENTITY_DEV_KEY_ENCRYPTION=true: signing keys are sealed with the public development key");
+      }
       // The producer declares its stream too, so events publish even before any consumer exists.
       const stream = eventStreamOf(file_shop_identity_v1_events.proto.package);
       await ensureStream(bus.jsm, stream.name, stream.subjects);
       const rotateAfterMs = settings.jwtKeyRotationDays * day;
-      const keys = new KeyRing(db, { rotateAfterMs, graceMs: settings.jwtTtlSeconds * 1000 + retiredKeyMarginMs });
+      const keys = new KeyRing(db, {
+        sealer,
+        rotateAfterMs,
+        graceMs: settings.jwtTtlSeconds * 1000 + retiredKeyMarginMs,
+      });
+      const sealedAtStart = await keys.sealPlaintextKeys();
+      if (sealedAtStart > 0) mesh.logger.info({ keys: sealedAtStart }, "sealed signing keys stored in plaintext");
       await keys.rotateIfDue();
+      // A wrong key-encryption key stops the start here, not every login later.
+      await keys.signingKey().catch((error: unknown) => {
+        throw new ConfigError(
+          `IDENTITY_KEY_ENCRYPTION_KEY cannot open the stored signing key: ${error instanceof Error ? error.message : error}`,
+        );
+      });
       await seedAdmin(db, settings, mesh.logger);
       const credentials = new CredentialCheck();
       await credentials.warmUp();

@@ -1,4 +1,4 @@
-import { type Env, integer, readSettings, text } from "@weft/mesh";
+import { boolean, type Env, integer, readSettings, text } from "@weft/mesh";
 
 /** Identity's own settings, read once at start (the mesh and database ones are read by the runtime). */
 export interface IdentitySettings {
@@ -13,6 +13,10 @@ export interface IdentitySettings {
   /** With adminPassword: the administrator account ensured at start. Both unset: none. */
   adminEmail: string;
   adminPassword: string;
+  /** 32 bytes, base64: encrypts the signing keys at rest (tokens/key-sealer.ts). From a Secret. */
+  keyEncryptionKey: string;
+  /** Without keyEncryptionKey: use the fixed development key (local development and tests only). */
+  devKeyEncryption: boolean;
 }
 
 export function identitySettings(env: Env): IdentitySettings {
@@ -24,6 +28,11 @@ export function identitySettings(env: Env): IdentitySettings {
       jwtKeyRotationDays: ["JWT_KEY_ROTATION_DAYS", integer(30, 1, 365)],
       adminEmail: ["ADMIN_EMAIL", text("", /^\S+@\S+$/, "an email address")],
       adminPassword: ["ADMIN_PASSWORD", text("")],
+      keyEncryptionKey: [
+        "IDENTITY_KEY_ENCRYPTION_KEY",
+        text("", /^[A-Za-z0-9+/]{43}=$/, "32 bytes in base64 (openssl rand -base64 32)"),
+      ],
+      devKeyEncryption: ["IDENTITY_DEV_KEY_ENCRYPTION", boolean(false)],
     },
     env,
   );
