@@ -1,2 +1,2 @@
-export type { EndUser, TokenVerifierOptions } from "./end-user.ts";
+export type { EndUser, TokenVerifierOptions, VerifierLog } from "./end-user.ts";
 export { requireRole, TokenVerifier } from "./end-user.ts";
