@@ -204,7 +204,7 @@ function edgeVerifier(mesh: Mesh, contracts: Registry): TokenVerifier | undefine
     }
     return (await client[method.localName]!(request)) as Awaited<ReturnType<JwksCall>>;
   };
-  return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => contracts, call });
+  return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => contracts, call, logger: mesh.logger });
 }
 
 /** Connect, gRPC and gRPC-Web requests: POST (or Connect GET) with their content types. */

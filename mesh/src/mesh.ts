@@ -21,6 +21,7 @@ import {
 import { loadPolicies, PolicyEngine } from "./policy/index.ts";
 import type { ServiceBinding } from "./rpc/binding.ts";
 import type { ServerInterceptor } from "./rpc/implement.ts";
+import { PageTokens } from "./rpc/page-token.ts";
 import { authorizeByPolicy, observeCalls, requirePeerIdentity } from "./server/interceptors.ts";
 import { type MeshServer, type ServiceImplementation, startServer } from "./server/serve.ts";
 import { createLogger, type Logger, RpcMetrics, startMetricsServer, startTracing } from "./telemetry/index.ts";
@@ -62,6 +63,8 @@ export interface Mesh {
   readonly identity: WorkloadIdentity | undefined;
   /** The bound /metrics port, when enabled. */
   readonly metricsPort: number | undefined;
+  /** Signs and checks the page tokens of this workload's lists (MESH_PAGE_TOKEN_KEY). */
+  readonly pageTokens: PageTokens;
   /** Channel credentials with this workload's identity, for clients the mesh does not build (health checks). */
   clientCredentials(): ChannelCredentials;
   /**
@@ -116,6 +119,11 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       : undefined;
   const policy = config.mtls === "off" ? undefined : new PolicyEngine(loadPolicies(config.policyDir));
   const workload = { namespace, labels: { app: name } };
+  const pageTokens = config.pageTokenKey
+    ? PageTokens.withKey(config.pageTokenKey)
+    : PageTokens.ephemeral(() =>
+        logger.warn("MESH_PAGE_TOKEN_KEY is not set: page tokens are signed with a key of this process only"),
+      );
 
   const serverCreds = (): ServerCredentials =>
     identity ? serverCredentials(identity) : GrpcServerCredentials.createInsecure();
@@ -139,6 +147,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
     metrics,
     identity,
     metricsPort: metricsServer?.port,
+    pageTokens,
     clientCredentials: clientCreds,
     connect(binding, target) {
       const resolved = target === undefined ? resolveUpstream(appOf(), name, binding.desc.typeName, env) : undefined;

@@ -230,7 +230,12 @@ function serviceVerifier(mesh: Mesh, local: () => readonly ServiceImplementation
     }
     return (await client[method.localName]!(request)) as Awaited<ReturnType<JwksCall>>;
   };
-  return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => loadContracts(mesh.app.root), call });
+  return appTokenVerifier({
+    auth: mesh.app.manifest.edge.auth,
+    contracts: () => loadContracts(mesh.app.root),
+    call,
+    logger: mesh.logger,
+  });
 }
 
 /** What a start has opened, closed last first (each awaited; a failing close does not stop the rest). */

@@ -30,6 +30,8 @@ export const imageOf = (workload: string) => `weft/${workload}`;
 export const meshConfigMap = (app: App) => `${app.manifest.name}-mesh`;
 export const platformConfigMap = (app: App) => `${app.manifest.name}-platform`;
 /** An optional Secret per workload for values that must not be committed (e.g. identity's ADMIN_PASSWORD). */
+/** App-wide secret settings every workload shares, e.g. MESH_PAGE_TOKEN_KEY (one key, so every replica accepts the others' page tokens). */
+export const meshSecret = (app: App) => `${app.manifest.name}-mesh-secrets`;
 export const envSecret = (workload: string) => `${workload}-env`;
 /** The Secret with a service's DATABASE_URL (key url), created per environment. */
 export const databaseSecret = (service: string) => `${service}-database`;
@@ -235,6 +237,7 @@ ${podSecurityAndSpread(name)}
           envFrom:
             - configMapRef: { name: ${meshConfigMap(app)} }
             - configMapRef: { name: ${platformConfigMap(app)} }
+            - secretRef: { name: ${meshSecret(app)}, optional: true }
             - secretRef: { name: ${envSecret(name)}, optional: true }
 ${env.length === 0 ? "" : `          env:\n${envLines(env)}\n`}          resources:
             requests: { cpu: 100m, memory: 256Mi }
@@ -397,6 +400,7 @@ ${podSecurityAndSpread(name)}
           envFrom:
             - configMapRef: { name: ${meshConfigMap(app)} }
             - configMapRef: { name: ${platformConfigMap(app)} }
+            - secretRef: { name: ${meshSecret(app)}, optional: true }
           # The upstreams are the services the gateway may call (istio/authz): the edge: true ones.
           env:
 ${envLines(env)}

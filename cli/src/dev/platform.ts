@@ -2,6 +2,7 @@
 // start it: NATS, every service of the manifests (each its own process, its own database), the
 // gateway, the local CA and mTLS, and health waits. What runs, on which port, with which settings
 // and databases comes from weft.app.yaml and services/*/weft.yaml, never from a list kept here.
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
 import { type App, addressVariable, type ServiceManifest } from "@weft/mesh/app";
@@ -84,6 +85,8 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     MESH_POLICY_DIR: policyDir,
     NATS_URL: nats.url,
     GRPC_HOST: "127.0.0.1",
+    // One key for every process of this run, so a page token survives a service's restart.
+    MESH_PAGE_TOKEN_KEY: randomBytes(32).toString("base64url"),
     ...Object.fromEntries(app.services.map((s) => [addressVariable(s.name), addresses[s.name]!])),
   };
   const specFor = (service: ServiceManifest) => {

@@ -3,7 +3,7 @@
 import { create, type DescMethod, type Message, type Registry, toJson } from "@bufbuild/protobuf";
 import type { JSONWebKeySet } from "jose";
 import { type EdgeAuth, ManifestError, methodAt } from "../app/index.ts";
-import { TokenVerifier } from "./token-verifier.ts";
+import { TokenVerifier, type VerifierLog } from "./token-verifier.ts";
 
 /** Calls the RPC that publishes the keys: over the mesh, or in process when this workload serves it. */
 export type JwksCall = (method: DescMethod, request: Message) => Promise<Message>;
@@ -14,6 +14,8 @@ export interface AppVerifierOptions {
   /** The app's contracts (gen/weft.binpb), to find the JWKS method an `rpc` names. */
   contracts: () => Registry;
   call: JwksCall;
+  /** Where failed and recovered key fetches are told (the workload's logger). */
+  logger?: VerifierLog;
 }
 
 /**
@@ -26,7 +28,8 @@ export function appTokenVerifier(options: AppVerifierOptions): TokenVerifier | u
   const auth = options.auth;
   if (auth === undefined) return undefined;
   const { issuer, audience } = auth;
-  if ("url" in auth.jwks) return new TokenVerifier({ issuer, audience, keys: { jwksUrl: auth.jwks.url } });
+  const logger = options.logger;
+  if ("url" in auth.jwks) return new TokenVerifier({ issuer, audience, logger, keys: { jwksUrl: auth.jwks.url } });
   const path = `/${auth.jwks.rpc}`;
   const method = methodAt(options.contracts(), path);
   if (method === undefined) {
@@ -35,6 +38,7 @@ export function appTokenVerifier(options: AppVerifierOptions): TokenVerifier | u
   return new TokenVerifier({
     issuer,
     audience,
+    logger,
     keys: {
       fetchJwks: async () => {
         const response = await options.call(method, create(method.input));

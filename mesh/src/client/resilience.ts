@@ -11,13 +11,23 @@ import {
 } from "cockatiel";
 import type { MethodInfo } from "../rpc/binding.ts";
 import { Code, RpcError } from "../rpc/errors.ts";
+import { statusClassOf } from "../rpc/status-classes.ts";
 
-/** Codes that say the upstream, not the request, is in trouble: only these trip the breaker. */
-const upstreamFailures = new Set<Code>([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED, Code.INTERNAL, Code.UNKNOWN]);
-
+/**
+ * Whether a failed call says the upstream, not the request, is in trouble: only these trip the
+ * breaker. A refusal (INVALID_ARGUMENT, NOT_FOUND…) and even an INTERNAL answer came from an
+ * upstream that is up and answering; counting them would let anyone open the breaker for
+ * everyone with a few bad requests.
+ */
 export function isUpstreamFailure(error: unknown): boolean {
-  return error instanceof RpcError && upstreamFailures.has(error.code);
+  return error instanceof RpcError && statusClassOf(error.code) === "unhealthy";
 }
+
+/**
+ * A deadline that expired sooner than this says more about the caller's budget than about the
+ * upstream (a client at the edge may ask for 1 ms): such a DEADLINE_EXCEEDED does not count.
+ */
+export const minimumTellingDeadlineMs = 250;
 
 export interface ResilienceOptions {
   /** Names the upstream in errors and logs. */
@@ -40,16 +50,30 @@ export interface UpstreamGuard {
  * caller at once with UNAVAILABLE, which callers and retries already treat as transient.
  */
 export function createUpstreamGuard(options: ResilienceOptions): UpstreamGuard {
-  const breaker = circuitBreaker(handleWhen(isUpstreamFailure), {
-    halfOpenAfter: options.breakerHalfOpenMs,
-    breaker: new ConsecutiveBreaker(options.breakerThreshold),
-  });
+  // Failures that look like the upstream's but are the caller's doing (a tiny deadline).
+  const notTelling = new WeakSet<object>();
+  const breaker = circuitBreaker(
+    handleWhen((error) => isUpstreamFailure(error) && !notTelling.has(error as object)),
+    {
+      halfOpenAfter: options.breakerHalfOpenMs,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold),
+    },
+  );
   const policy: IPolicy = wrap(bulkhead(options.bulkheadLimit, options.bulkheadQueue), breaker);
   return {
     breaker,
     async run(method, attempt) {
       try {
-        return await policy.execute(() => attempt());
+        return await policy.execute(async () => {
+          const started = performance.now();
+          try {
+            return await attempt();
+          } catch (error) {
+            const quick = performance.now() - started < minimumTellingDeadlineMs;
+            if (quick && error instanceof RpcError && error.code === Code.DEADLINE_EXCEEDED) notTelling.add(error);
+            throw error;
+          }
+        });
       } catch (error) {
         if (error instanceof BrokenCircuitError) {
           throw new RpcError(Code.UNAVAILABLE, `circuit open: ${options.upstream} is failing, ${method.name} not sent`);

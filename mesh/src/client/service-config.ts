@@ -1,4 +1,5 @@
 import type { ChannelOptions } from "@grpc/grpc-js";
+import { retryableCodeNames } from "../rpc/status-classes.ts";
 
 export interface ChannelSettings {
   /** The fully qualified gRPC service the channel calls (the retry policy's scope). */
@@ -11,7 +12,8 @@ export interface ChannelSettings {
 /**
  * grpc-js channel options for one upstream: round_robin over every address the name resolves to
  * (a Kubernetes headless Service gives one per pod), keepalive so dead peers are noticed, message
- * size limits, and — on the retrying channel — gRPC's own retry policy for UNAVAILABLE, which
+ * size limits, and — on the retrying channel — gRPC's own retry policy for the retryable codes of
+ * the status table (UNAVAILABLE), which
  * retries only what is safe because the caller chooses that channel only for such calls.
  */
 export function channelOptions(settings: ChannelSettings): Partial<ChannelOptions> {
@@ -27,7 +29,7 @@ export function channelOptions(settings: ChannelSettings): Partial<ChannelOption
               initialBackoff: "0.05s",
               maxBackoff: "1s",
               backoffMultiplier: 2,
-              retryableStatusCodes: ["UNAVAILABLE"],
+              retryableStatusCodes: [...retryableCodeNames],
             },
           },
         ]

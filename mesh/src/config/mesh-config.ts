@@ -45,6 +45,11 @@ export interface MeshConfig {
   /** Calls waiting per upstream before new ones are refused. */
   bulkheadQueue: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /**
+   * Signs page tokens (`mesh.pageTokens`), the same for every replica; a Secret in production.
+   * Unset: a random key per process, so tokens stop working after a restart or on another replica.
+   */
+  pageTokenKey: string;
 }
 
 const hostPattern = /^[A-Za-z0-9.:\-[\]]+$/;
@@ -77,6 +82,10 @@ export function meshConfigFromEnv(env: Env = process.env, defaults: Partial<Mesh
       logLevel: [
         "LOG_LEVEL",
         oneOf(defaults.logLevel ?? "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+      ],
+      pageTokenKey: [
+        "MESH_PAGE_TOKEN_KEY",
+        text(defaults.pageTokenKey ?? "", /^.{32,}$/, "at least 32 characters (e.g. openssl rand -base64 32)"),
       ],
     },
     env,

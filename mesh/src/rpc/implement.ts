@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { EventEmitter } from "node:events";
+import type { DescMessage } from "@bufbuild/protobuf";
 import {
   Metadata,
   type ServerDuplexStream,
@@ -16,6 +17,7 @@ import { methodsOf } from "./binding.ts";
 import { runInCall } from "./call-store.ts";
 import { Code, RpcError } from "./errors.ts";
 import { messagesOf, writeAll } from "./streams.ts";
+import { carriesText, refuseBadText } from "./text-fields.ts";
 
 /** Any server-side call object grpc-js hands a handler. */
 export type ServerCall =
@@ -39,7 +41,12 @@ export interface ImplementOptions {
   interceptors?: readonly ServerInterceptor[];
   /** Budget of a call whose caller set no deadline, so no handler runs unbounded. Default: none. */
   defaultDeadlineMs?: number;
-  /** Called for every error that is not an RpcError: the caller only sees INTERNAL. */
+  /**
+   * Gives a failure that is not an RpcError the status it deserves (the mesh maps database
+   * errors: a refused value is INVALID_ARGUMENT, not INTERNAL), before interceptors see it.
+   */
+  translateError?: (error: unknown) => RpcError | undefined;
+  /** Called for every error that is not an RpcError (nor translated): the caller only sees INTERNAL. */
   onUnexpectedError?: (error: unknown, method: MethodInfo) => void;
   /** Aborts every running handler's signal, e.g. when a shutdown's grace period runs out. */
   shutdownSignal?: AbortSignal;
@@ -69,7 +76,8 @@ type StreamingHandler = (request: unknown, context: CallContext) => AsyncIterabl
 /**
  * Adapts async handlers (the interface generated for a service) to grpc-js's callback API:
  * every method kind, cancellation and deadlines as an AbortSignal, interceptors around each
- * call, errors as gRPC statuses with details.
+ * call, errors as gRPC statuses with details. Every request message has its text checked
+ * (text-fields.ts) after the interceptors admitted the call and before the handler sees it.
  */
 export function implement<Handlers, Client>(
   binding: ServiceBinding<Handlers, Client>,
@@ -82,17 +90,37 @@ export function implement<Handlers, Client>(
     if (typeof handler !== "function") {
       throw new TypeError(`${method.service}: no handler for ${method.name} (expected a function named ${key})`);
     }
-    implementation[key] = adapt(method, handler.bind(handlers), options);
+    implementation[key] = adapt(method, binding.desc.method[key]?.input, handler.bind(handlers), options);
   }
   return implementation;
 }
 
 function adapt(
   method: MethodInfo,
+  requestSchema: DescMessage | undefined,
   handler: UnaryHandler | StreamingHandler,
   options: ImplementOptions,
 ): UntypedHandleCall {
   const fail = (error: unknown): Partial<StatusObject> => statusOf(error, method, options);
+  const schema = requestSchema !== undefined && carriesText(requestSchema) ? requestSchema : undefined;
+  /** The request as the handler gets it: checked now (unary), or message by message (streams). */
+  const admit = (input: unknown): unknown => {
+    if (schema === undefined) return input;
+    if (!method.requestStream) {
+      refuseBadText(schema, input);
+      return input;
+    }
+    return checkedStream(schema, input as AsyncIterable<unknown>);
+  };
+  /** Runs the handler's work, giving known non-RpcError failures their status first. */
+  const translated = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof RpcError || options.translateError === undefined) throw error;
+      throw options.translateError(error) ?? error;
+    }
+  };
   if (!method.responseStream) {
     const run = handler as UnaryHandler;
     return (
@@ -105,7 +133,8 @@ function adapt(
         : (call as ServerUnaryCall<unknown, unknown>).request;
       let response: unknown;
       const execute = async () => {
-        response = await untilAborted(run(input, context), context.signal);
+        const admitted = admit(input);
+        response = await translated(() => untilAborted(run(admitted, context), context.signal));
       };
       intercepted(context, options, execute)
         .then(
@@ -121,7 +150,10 @@ function adapt(
     const input = method.requestStream
       ? messagesOf(call as ServerDuplexStream<unknown, unknown>)
       : (call as ServerWritableStream<unknown, unknown>).request;
-    const execute = () => untilAborted(writeAll(call, run(input, context), context.signal), context.signal);
+    const execute = async () => {
+      const admitted = admit(input);
+      await translated(() => untilAborted(writeAll(call, run(admitted, context), context.signal), context.signal));
+    };
     intercepted(context, options, execute)
       .then(
         () => call.end(context.responseTrailers),
@@ -132,6 +164,14 @@ function adapt(
       )
       .finally(done);
   };
+}
+
+/** A client stream whose every message has its text checked as it arrives. */
+async function* checkedStream(schema: DescMessage, messages: AsyncIterable<unknown>): AsyncIterable<unknown> {
+  for await (const message of messages) {
+    refuseBadText(schema, message);
+    yield message;
+  }
 }
 
 /** Runs the interceptor chain around `execute`, inside the call's async context. */

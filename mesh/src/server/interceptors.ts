@@ -4,10 +4,8 @@ import { accessDeniedMessage, type PolicyEngine } from "../policy/index.ts";
 import type { CallContext } from "../rpc/binding.ts";
 import { Code, RpcError } from "../rpc/errors.ts";
 import { codeOf, type ServerInterceptor } from "../rpc/implement.ts";
+import { isServerFailure } from "../rpc/status-classes.ts";
 import { endRpcSpan, extractTraceContext, type Logger, type RpcMetrics, startRpcSpan } from "../telemetry/index.ts";
-
-/** Codes that mean the server, not the caller, is at fault: logged as warnings. */
-const serverFaults = new Set<Code>([Code.UNKNOWN, Code.INTERNAL, Code.DATA_LOSS, Code.UNIMPLEMENTED]);
 
 /**
  * The outermost interceptor: a server span continuing the caller's trace, RED metrics, and one
@@ -29,7 +27,7 @@ export function observeCalls(logger: Logger, metrics: RpcMetrics): ServerInterce
       const seconds = (performance.now() - started) / 1000;
       endRpcSpan(span, code, failure);
       metrics.observe("server", call.method, code, seconds);
-      logCall(logger, call, code, seconds, span.spanContext());
+      logCall(logger, call, code, failure, seconds, span.spanContext());
     }
   };
 }
@@ -38,10 +36,13 @@ function logCall(
   logger: Logger,
   call: CallContext,
   code: Code,
+  failure: unknown,
   seconds: number,
   spanContext: { traceId: string; spanId: string },
 ) {
-  const level = code === Code.OK ? "debug" : serverFaults.has(code) ? "warn" : "info";
+  // The status table decides, as for spans: a server failure (an error span) is a warning; a
+  // refused request is routine and never above info, however many an attacker sends.
+  const level = code === Code.OK ? "debug" : isServerFailure(code) ? "warn" : "info";
   // Successful calls log at debug: skip building the line on the hot path when that is off.
   if (!logger.isLevelEnabled(level)) return;
   const line = {
@@ -52,6 +53,7 @@ function logCall(
     code: Code[code],
     duration_ms: Math.round(seconds * 1000 * 100) / 100,
     peer: call.principal ?? call.peerAddress,
+    reason: failure instanceof RpcError ? failure.reason : undefined,
   };
   logger[level](line, code === Code.OK ? "rpc" : level === "warn" ? "rpc failed" : "rpc refused");
 }

@@ -1,5 +1,6 @@
 import { Server, type ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { statusOfDatabaseError } from "../data/errors.ts";
 import type { ServiceBinding } from "../rpc/binding.ts";
 import { type ImplementOptions, implement, type ServerInterceptor } from "../rpc/implement.ts";
 import type { Logger } from "../telemetry/index.ts";
@@ -64,6 +65,8 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
     defaultDeadlineMs: options.serverTimeoutMs,
     shutdownSignal: shutdownController.signal,
     authenticate: options.authenticate,
+    // A database refusing what the request carried is the caller's fault, not INTERNAL.
+    translateError: statusOfDatabaseError,
     onUnexpectedError: (error, method) => options.logger.error({ err: error, rpc: method.path }, "handler failed"),
   };
   const names = options.services.map((s) => s.binding.desc.typeName);

@@ -1,5 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { isServerFailure } from "../rpc/status-classes.ts";
 import { statusName } from "./status.ts";
 
 export type RpcSide = "server" | "client";
@@ -14,20 +15,6 @@ export interface RpcSpanMethod {
 }
 
 const tracerName = "weft-mesh";
-
-/**
- * Codes that mean the server failed, per OTel's gRPC conventions. Everything else (NOT_FOUND,
- * INVALID_ARGUMENT, PERMISSION_DENIED, ...) is the server correctly answering a bad request, and
- * marking those as errors would drown real faults in server-side error rates.
- */
-const serverFaults: ReadonlySet<number> = new Set([
-  status.UNKNOWN,
-  status.DEADLINE_EXCEEDED,
-  status.UNIMPLEMENTED,
-  status.INTERNAL,
-  status.UNAVAILABLE,
-  status.DATA_LOSS,
-]);
 
 /** The API's Span does not expose its kind, and the status rules depend on it. */
 const sides = new WeakMap<Span, RpcSide>();
@@ -58,7 +45,11 @@ export function endRpcSpan(span: Span, code: number, error?: unknown): void {
   span.setAttribute("rpc.grpc.status_code", code);
   if (error !== undefined) span.recordException(asException(error));
   const side = sides.get(span) ?? "client";
-  const failed = side === "server" ? serverFaults.has(code) : code !== status.OK;
+  // Server side: only what the status table calls the server's failure, which is also OTel's
+  // gRPC rule (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS): a
+  // refused bad request is the server doing its job, and would drown real faults. Client side:
+  // any non-OK code, as OTel's conventions ask — the call did not get what it needed.
+  const failed = side === "server" ? isServerFailure(code) : code !== status.OK;
   if (failed) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : statusName(code) });
   }

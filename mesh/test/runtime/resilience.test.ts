@@ -7,22 +7,25 @@ import { address, sleep, TestWorld } from "../support/workloads.ts";
 class FlakyCounter implements CounterServiceHandlers {
   failures = 0;
   failCode = Code.UNAVAILABLE;
+  /** How long each call takes. */
+  delayMs = 0;
   attempts = 0;
   value = 0n;
 
   async getCounter() {
-    this.attempt();
+    await this.attempt();
     return { value: this.value };
   }
 
   async addToCounter(request: { delta: bigint }) {
-    this.attempt();
+    await this.attempt();
     this.value += request.delta;
     return { value: this.value };
   }
 
-  private attempt() {
+  private async attempt() {
     this.attempts++;
+    if (this.delayMs > 0) await sleep(this.delayMs);
     if (this.failures > 0) {
       this.failures--;
       throw new RpcError(this.failCode, "try again");
@@ -41,9 +44,10 @@ beforeAll(async () => {
 
 afterAll(() => world.close());
 
-function reset(failures: number, failCode = Code.UNAVAILABLE) {
+function reset(failures: number, failCode = Code.UNAVAILABLE, delayMs = 0) {
   counter.failures = failures;
   counter.failCode = failCode;
+  counter.delayMs = delayMs;
   counter.attempts = 0;
 }
 
@@ -123,6 +127,43 @@ describe("circuit breaker", () => {
     }
     // Every call reached the server: NOT_FOUND says nothing about the upstream's health.
     expect(counter.attempts).toBe(4);
+  });
+
+  it("does not open on INTERNAL either: an upstream that answers is up", async () => {
+    const mesh = await world.mesh("breaker-client-3", { breakerThreshold: 2, retryMaxAttempts: 1 });
+    const client = mesh.connect(CounterServiceBinding, { target });
+    reset(6, Code.INTERNAL);
+    for (let i = 0; i < 6; i++) {
+      const error = (await client.getCounter({ name: "x" }).catch((e: unknown) => e)) as RpcError;
+      expect(error.code).toBe(Code.INTERNAL);
+    }
+    await expect(client.getCounter({ name: "x" })).resolves.toBeDefined();
+    expect(counter.attempts).toBe(7);
+  });
+
+  it("counts a slow upstream's DEADLINE_EXCEEDED, but not a caller's tiny deadline", async () => {
+    const mesh = await world.mesh("breaker-client-4", { breakerThreshold: 2, retryMaxAttempts: 1 });
+    const client = mesh.connect(CounterServiceBinding, { target });
+    reset(0, Code.OK, 600);
+    // A client asking for 5 ms (the edge lets a client set its budget) cannot open the breaker.
+    for (let i = 0; i < 4; i++) {
+      const error = (await client.getCounter({ name: "x" }, { timeoutMs: 5 }).catch((e: unknown) => e)) as RpcError;
+      expect(error.code).toBe(Code.DEADLINE_EXCEEDED);
+    }
+    // Still closed: were those counted, this would fail fast with "circuit open".
+    counter.delayMs = 0;
+    await expect(client.getCounter({ name: "x" })).resolves.toBeDefined();
+    // An upstream too slow for a real budget does count.
+    counter.delayMs = 600;
+    const before = counter.attempts;
+    for (let i = 0; i < 2; i++) {
+      const error = (await client.getCounter({ name: "x" }, { timeoutMs: 300 }).catch((e: unknown) => e)) as RpcError;
+      expect(error.code).toBe(Code.DEADLINE_EXCEEDED);
+    }
+    const fast = (await client.getCounter({ name: "x" }).catch((e: unknown) => e)) as RpcError;
+    expect(fast.rawMessage).toMatch(/circuit open/);
+    expect(counter.attempts - before).toBe(2);
+    await sleep(700);
   });
 });
 

@@ -17,7 +17,7 @@ export function catalogService(): ServiceDefinition<typeof schema> {
       const store = new CatalogStore(db, () => relay.nudge());
       const replica = await consumeInventoryEvents({ bus, db, name: settings.inventoryConsumer, logger: mesh.logger });
       return {
-        services: [provide(CatalogServiceBinding, catalogHandlers({ store }))],
+        services: [provide(CatalogServiceBinding, catalogHandlers({ store, pageTokens: mesh.pageTokens }))],
         consumers: [replica],
       };
     },

@@ -2,16 +2,18 @@ import { ConfigError, type Logger } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import { displayNameFor } from "./domain/display-name.ts";
 import { isValidEmail, normaliseEmail } from "./domain/email.ts";
-import { hashPassword } from "./domain/password-hash.ts";
+import { hashPassword, verifyPassword } from "./domain/password-hash.ts";
 import { passwordProblem } from "./domain/password-policy.ts";
 import type { IdentitySettings } from "./settings.ts";
 import type * as schema from "./store/schema.ts";
-import { findUserByEmail, insertUserIfEmailFree } from "./store/users.ts";
+import { findUserByEmail, insertUserIfEmailFree, setPasswordHash } from "./store/users.ts";
 
 /**
- * Ensures the administrator named by ADMIN_EMAIL / ADMIN_PASSWORD exists, idempotently: an
- * existing account is left as it is (its password is not reset on every start, and an existing
- * customer with that email is not promoted: whoever registered it first would become admin).
+ * Ensures the administrator named by ADMIN_EMAIL / ADMIN_PASSWORD exists with that password,
+ * idempotently: a new account is created; an existing admin whose password no longer matches
+ * ADMIN_PASSWORD gets it (the operator changed the Secret: the old password must stop working),
+ * and one that matches is left alone (no new hash on every start). An existing customer with
+ * that email is neither promoted nor touched: whoever registered it first would become admin.
  */
 export async function seedAdmin(
   db: Database<typeof schema>,
@@ -45,5 +47,10 @@ export async function seedAdmin(
   const account = existing ?? (await findUserByEmail(db, email));
   if (account?.role !== "admin") {
     logger.warn({ user_id: account?.id }, "ADMIN_EMAIL belongs to a customer account; it was not promoted");
+    return;
+  }
+  if (!(await verifyPassword(adminPassword, account.passwordHash))) {
+    await setPasswordHash(db, account.id, await hashPassword(adminPassword));
+    logger.info({ user_id: account.id }, "administrator password changed to ADMIN_PASSWORD");
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, type Env, integer, readSettings, text } from "@weft/mesh";
+import { boolean, ConfigError, type Env, integer, readSettings, text } from "@weft/mesh";
 import type { EdgeAuth } from "@weft/mesh/app";
 import type { BackoffPolicy } from "./domain/attempt-backoff.ts";
 
@@ -25,6 +25,10 @@ export interface IdentitySettings {
   attemptBackoffBaseMs: number;
   /** The longest wait; a quiet spell of twice this forgets the account's failures. */
   attemptBackoffMaxMs: number;
+  /** 32 bytes, base64: encrypts the signing keys at rest (tokens/key-sealer.ts). From a Secret. */
+  keyEncryptionKey: string;
+  /** Without keyEncryptionKey: use the fixed development key (local development and tests only). */
+  devKeyEncryption: boolean;
 }
 
 /** The backoff rule for one kind of attempt, from the settings. */
@@ -51,6 +55,11 @@ export function identitySettings(env: Env, auth: EdgeAuth | undefined): Identity
       signUpFreeAttempts: ["SIGN_UP_FREE_ATTEMPTS", integer(3, 1, 1_000)],
       attemptBackoffBaseMs: ["ATTEMPT_BACKOFF_BASE_MS", integer(1_000, 10, 3_600_000)],
       attemptBackoffMaxMs: ["ATTEMPT_BACKOFF_MAX_MS", integer(900_000, 10, 86_400_000)],
+      keyEncryptionKey: [
+        "IDENTITY_KEY_ENCRYPTION_KEY",
+        text("", /^[A-Za-z0-9+/]{43}=$/, "32 bytes in base64 (openssl rand -base64 32)"),
+      ],
+      devKeyEncryption: ["IDENTITY_DEV_KEY_ENCRYPTION", boolean(false)],
     },
     env,
   );

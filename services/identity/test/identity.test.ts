@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DeliverPolicy } from "@nats-io/jetstream";
@@ -21,10 +21,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identityService } from "../src/service.ts";
 import * as schema from "../src/store/schema.ts";
 import { KeyRing } from "../src/tokens/key-ring.ts";
+import { KeySealer } from "../src/tokens/key-sealer.ts";
 
 const run = randomUUID().slice(0, 8);
 const email = (name: string) => `${name}-${run}@example.com`;
-const adminEnv = { ADMIN_EMAIL: `admin-${run}@weft.local`, ADMIN_PASSWORD: "admin-password-1" };
+/** The key-encryption key this run's identity seals its signing keys with, as a Secret would hold it. */
+const kek = randomBytes(32);
+const adminEnv = {
+  ADMIN_EMAIL: `admin-${run}@weft.local`,
+  ADMIN_PASSWORD: "admin-password-1",
+  IDENTITY_KEY_ENCRYPTION_KEY: kek.toString("base64"),
+};
 const world = new TestMesh();
 let identity: RunningService<typeof schema> & { address: string };
 let client: IdentityServiceClient;
@@ -161,6 +168,9 @@ describe("bad input", () => {
     ["nothing", {}, ["email", "password"]],
     ["a huge password", { email: "ann@example.com", password: "p".repeat(100_000) }, ["password"]],
     ["a huge email", { email: `${"a".repeat(100_000)}@example.com`, password: "password-123" }, ["email"]],
+    // PostgreSQL refuses a NUL in text: it must never get that far (it used to answer INTERNAL).
+    ["a NUL in the email", { email: "ann\u0000@example.com", password: "password-123" }, ["email"]],
+    ["a NUL in the password", { email: "ann@example.com", password: "password\u0000123" }, ["password"]],
   ])("Login with %s is INVALID_ARGUMENT naming the fields", async (_, request, fields) => {
     const error = await failure(client.login(request));
     expect(error.code).toBe(Code.INVALID_ARGUMENT);
@@ -283,6 +293,94 @@ describe("restarts and replicas", () => {
     }
   });
 
+  it("uses a changed ADMIN_PASSWORD after a restart, and the old password stops working", async () => {
+    const database = await createTestDatabase("identity_admin_password");
+    try {
+      await (await startOn(database.url, adminEnv)).stop();
+      const changed = await startOn(database.url, { ...adminEnv, ADMIN_PASSWORD: "a-new-admin-password" });
+      try {
+        const c = await world.client("gateway", IdentityServiceBinding, `127.0.0.1:${changed.server.port}`);
+        const login = await c.login({ email: adminEnv.ADMIN_EMAIL, password: "a-new-admin-password" });
+        expect(login.user?.role).toBe(Role.ADMIN);
+        const old = await failure(c.login({ email: adminEnv.ADMIN_EMAIL, password: adminEnv.ADMIN_PASSWORD }));
+        expect(old.code).toBe(Code.UNAUTHENTICATED);
+      } finally {
+        await changed.stop();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("keeps signing keys only sealed in the database: no private key is readable there", async () => {
+    const [row] = await identity.db.select().from(schema.signingKeys);
+    expect(row!.privateJwk).toBeNull();
+    // Whatever a dump of the table shows, no private JWK member is in it.
+    const dump = await identity.db.execute(sql`select row_to_json(k)::text as json from signing_keys k`);
+    const text = JSON.stringify(dump);
+    expect(text).not.toMatch(/\\?"d\\?"\s*:/);
+    expect(row!.sealedPrivateKey).toMatch(/^v1\.[0-9a-f]{12}\./);
+    // It is the signing key, sealed: the key-encryption key opens it to the published key pair.
+    const opened = new KeySealer(kek).open(row!.kid, row!.sealedPrivateKey!);
+    expect(opened).toMatchObject({ kty: "EC", crv: "P-256", x: row!.publicJwk.x, y: row!.publicJwk.y });
+    expect(typeof opened.d).toBe("string");
+    expect(text).not.toContain(opened.d);
+    // Another key, or the value moved to another key id, opens nothing.
+    expect(() => new KeySealer(randomBytes(32)).open(row!.kid, row!.sealedPrivateKey!)).toThrow();
+    expect(() => new KeySealer(kek).open("another-kid", row!.sealedPrivateKey!)).toThrow();
+  });
+
+  it("seals plaintext keys left by an older version at start, and signs on with the same key", async () => {
+    const database = await createTestDatabase("identity_seal");
+    try {
+      const first = await startOn(database.url, adminEnv);
+      const kids = await jwksKids(first);
+      const [row] = await first.db.select().from(schema.signingKeys);
+      // What a version before sealing stored: the private JWK in plaintext.
+      const privateJwk = new KeySealer(kek).open(row!.kid, row!.sealedPrivateKey!);
+      await first.db
+        .update(schema.signingKeys)
+        .set({ privateJwk, sealedPrivateKey: null })
+        .where(eq(schema.signingKeys.kid, row!.kid));
+      await first.stop();
+
+      const second = await startOn(database.url, adminEnv);
+      try {
+        const [after] = await second.db.select().from(schema.signingKeys);
+        expect(after!.privateJwk).toBeNull();
+        expect(new KeySealer(kek).open(after!.kid, after!.sealedPrivateKey!)).toEqual(privateJwk);
+        expect(await jwksKids(second)).toEqual(kids);
+        const c = await world.client("gateway", IdentityServiceBinding, `127.0.0.1:${second.server.port}`);
+        const login = await c.login({ email: adminEnv.ADMIN_EMAIL, password: adminEnv.ADMIN_PASSWORD });
+        expect(decodeProtectedHeader(login.accessToken).kid).toBe(kids[0]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("refuses to start without a key-encryption key, or with one that does not open the stored keys", async () => {
+    const database = await createTestDatabase("identity_kek");
+    try {
+      const { IDENTITY_KEY_ENCRYPTION_KEY: _, ...withoutKey } = adminEnv;
+      await expect(
+        startService(identityService(), {
+          mesh: world.config(),
+          settings: { databaseUrl: database.url, dataDir },
+          env: { ...withoutKey, IDENTITY_DEV_KEY_ENCRYPTION: "false" },
+        }),
+      ).rejects.toThrow(/IDENTITY_KEY_ENCRYPTION_KEY must be set/);
+      await (await startOn(database.url, adminEnv)).stop();
+      await expect(
+        startOn(database.url, { ...adminEnv, IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") }),
+      ).rejects.toThrow(/cannot open the stored signing key/);
+    } finally {
+      await database.drop();
+    }
+  });
+
   it("ends with one key when two replicas start at once on an empty database", async () => {
     const database = await createTestDatabase("identity_race");
     try {
@@ -296,7 +394,7 @@ describe("restarts and replicas", () => {
         // The same race, made certain: five rings find the key due for rotation at once.
         const rings = Array.from(
           { length: 5 },
-          () => new KeyRing(replicas[0]!.db, { rotateAfterMs: 0, graceMs: 60_000 }),
+          () => new KeyRing(replicas[0]!.db, { sealer: new KeySealer(kek), rotateAfterMs: 0, graceMs: 60_000 }),
         );
         await Promise.all(rings.map((ring) => ring.rotateIfDue()));
         const signers = await Promise.all(rings.map((ring) => ring.signingKey()));

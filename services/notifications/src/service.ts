@@ -31,7 +31,7 @@ export function notificationsService(options: NotificationsServiceOptions = {}):
         await consume("notifications-identity", accountEvents),
       ];
       return {
-        services: [provide(NotificationServiceBinding, notificationsHandlers({ db }))],
+        services: [provide(NotificationServiceBinding, notificationsHandlers({ db, pageTokens: mesh.pageTokens }))],
         consumers,
       };
     },

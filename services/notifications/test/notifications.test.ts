@@ -36,7 +36,7 @@ const users: Record<"ann" | "bob", { id: string; token: string }> = {
 };
 
 beforeAll(async () => {
-  const identity = await world.start(identityService());
+  const identity = await world.start(identityService(), { env: { IDENTITY_DEV_KEY_ENCRYPTION: "true" } });
   notifications = await world.start(notificationsService({ durableSuffix }), {
     env: { IDENTITY_ADDR: identity.address },
   });

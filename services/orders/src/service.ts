@@ -64,6 +64,7 @@ export function ordersService(overrides: OrdersServiceOptions = {}): ServiceDefi
         policy,
         watchPollMs: settings.watchPollMs,
         cancelWaitMs: settings.cancelWaitMs,
+        pageTokens: mesh.pageTokens,
       });
       return { services: [provide(OrderServiceBinding, handlers)], background };
     },

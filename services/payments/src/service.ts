@@ -28,7 +28,14 @@ export function createPaymentsService(options: PaymentsServiceOptions = {}): Ser
           flakyFailureRate: settings.flakyFailureRate,
           ...(options.random ? { random: options.random } : {}),
         });
-      return { services: [provide(PaymentServiceBinding, createPaymentHandlers({ db, relay, provider }))] };
+      return {
+        services: [
+          provide(
+            PaymentServiceBinding,
+            createPaymentHandlers({ db, relay, provider, charges: { claimMs: settings.chargeClaimMs } }),
+          ),
+        ],
+      };
     },
   };
 }

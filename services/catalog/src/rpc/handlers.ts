@@ -1,6 +1,15 @@
 import type { CatalogServiceHandlers } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
-import { type CallContext, Code, RpcError, requireRole, requireUser, Violations, validate } from "@weft/mesh";
-import { decodePageToken, encodePageToken } from "../domain/page-token.ts";
+import {
+  type CallContext,
+  Code,
+  type PageTokens,
+  RpcError,
+  requireRole,
+  requireUser,
+  Violations,
+  validate,
+} from "@weft/mesh";
+import { productPageTokens } from "../domain/page-token.ts";
 import { newProductFields, productProblems, updatableFields } from "../domain/product.ts";
 import { effectivePageSize } from "../domain/search.ts";
 import { parseUpdateMask } from "../domain/update-mask.ts";
@@ -9,6 +18,8 @@ import { productInput, productMessage } from "./messages.ts";
 
 export interface HandlerDeps {
   store: CatalogStore;
+  /** Signs ListProducts' page tokens (the mesh's, keyed by MESH_PAGE_TOKEN_KEY). */
+  pageTokens: PageTokens;
 }
 
 const limits = { maxKeyLength: 128, maxQueryLength: 200, maxBatch: 100 } as const;
@@ -17,7 +28,8 @@ const limits = { maxKeyLength: 128, maxQueryLength: 200, maxBatch: 100 } as cons
  * The CatalogService RPCs: authorize, validate, run the use case. Who may call which RPC at all
  * is the mesh policy's job (istio/authz/catalog.yaml): BatchGetProducts is for orders only.
  */
-export function catalogHandlers({ store }: HandlerDeps): CatalogServiceHandlers {
+export function catalogHandlers({ store, pageTokens }: HandlerDeps): CatalogServiceHandlers {
+  const pages = pageTokens.codec(productPageTokens);
   /** Whether the call is made for an admin; no token means an anonymous shopper, a bad one fails. */
   async function isAdmin(context: CallContext): Promise<boolean> {
     return (await context.user())?.role === "admin";
@@ -68,12 +80,9 @@ export function catalogHandlers({ store }: HandlerDeps): CatalogServiceHandlers 
       const v = new Violations();
       v.number("page_size", request.pageSize, { min: 0 });
       v.text("query", request.query, { required: false, maxLength: limits.maxQueryLength });
-      const cursor = request.pageToken === "" ? undefined : decodePageToken(request.pageToken);
-      if (request.pageToken !== "") {
-        if (!cursor) v.add("page_token", "is not a token this API returned");
-        else if (cursor.query !== request.query || cursor.includeInactive !== request.includeInactive)
-          v.add("page_token", "was issued for a different query or include_inactive");
-      }
+      const cursor = pages.decode(request.pageToken, v);
+      if (cursor && (cursor.query !== request.query || cursor.includeInactive !== request.includeInactive))
+        v.add("page_token", "was issued for a different query or include_inactive");
       v.throwIfAny();
       if (request.includeInactive) requireRole(await requireUser(context), "admin");
       const { products, more } = await store.page({
@@ -87,7 +96,7 @@ export function catalogHandlers({ store }: HandlerDeps): CatalogServiceHandlers 
         products: products.map(productMessage),
         nextPageToken:
           more && last
-            ? encodePageToken({
+            ? pages.encode({
                 createdAtMs: last.createdAt.getTime(),
                 id: last.id,
                 query: request.query,

@@ -29,20 +29,25 @@ export const users = pgTable(
  * ES256 key pairs that sign access tokens. The newest generation signs; every key within the
  * retention window is published in the JWKS so tokens signed before a rotation still verify.
  * `generation` is unique: replicas that start at once all try to insert the same next
- * generation, exactly one insert wins, and all of them read the winner back.
+ * generation, exactly one insert wins, and all of them read the winner back. The private key
+ * is stored only sealed (AES-256-GCM, tokens/key-sealer.ts); `private_jwk` is what rows written
+ * before that held in plaintext, sealed and cleared at start.
  */
 export const signingKeys = pgTable(
   "signing_keys",
   {
     kid: text("kid").primaryKey(),
     generation: integer("generation").notNull(),
-    privateJwk: jsonb("private_jwk").$type<JWK>().notNull(),
+    /** Legacy plaintext private key; null once sealed. */
+    privateJwk: jsonb("private_jwk").$type<JWK>(),
+    sealedPrivateKey: text("sealed_private_key"),
     publicJwk: jsonb("public_jwk").$type<JWK>().notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [
     uniqueIndex("signing_keys_generation_key").on(table.generation),
     check("signing_keys_generation_positive", sql`${table.generation} > 0`),
+    check("signing_keys_private_key_once", sql`(${table.privateJwk} is null) <> (${table.sealedPrivateKey} is null)`),
   ],
 );
 

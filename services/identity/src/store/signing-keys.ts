@@ -1,5 +1,5 @@
 import type { Queryable } from "@weft/mesh/data";
-import { desc } from "drizzle-orm";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import type { JWK } from "jose";
 import * as schema from "./schema.ts";
 
@@ -17,7 +17,7 @@ export async function newestSigningKey(db: Db): Promise<SigningKeyRow | undefine
  */
 export async function insertSigningKeyIfAbsent(
   db: Db,
-  key: { kid: string; generation: number; privateJwk: JWK; publicJwk: JWK },
+  key: { kid: string; generation: number; sealedPrivateKey: string; publicJwk: JWK },
 ): Promise<boolean> {
   const inserted = await db
     .insert(schema.signingKeys)
@@ -30,4 +30,21 @@ export async function insertSigningKeyIfAbsent(
 /** The newest keys, newest first: enough history to decide which ones verifiers still need. */
 export async function recentSigningKeys(db: Db, limit = 16): Promise<SigningKeyRow[]> {
   return db.select().from(schema.signingKeys).orderBy(desc(schema.signingKeys.generation)).limit(limit);
+}
+
+/** Keys written before private keys were sealed: their private JWK sits in plaintext. */
+export async function plaintextSigningKeys(db: Db): Promise<Array<{ kid: string; privateJwk: JWK }>> {
+  const rows = await db
+    .select({ kid: schema.signingKeys.kid, privateJwk: schema.signingKeys.privateJwk })
+    .from(schema.signingKeys)
+    .where(isNotNull(schema.signingKeys.privateJwk));
+  return rows.flatMap((row) => (row.privateJwk === null ? [] : [{ kid: row.kid, privateJwk: row.privateJwk }]));
+}
+
+/** Replaces a plaintext private key by its sealed form (a no-op if another replica already did). */
+export async function replaceWithSealed(db: Db, kid: string, sealedPrivateKey: string): Promise<void> {
+  await db
+    .update(schema.signingKeys)
+    .set({ sealedPrivateKey, privateJwk: null })
+    .where(and(eq(schema.signingKeys.kid, kid), isNotNull(schema.signingKeys.privateJwk)));
 }

@@ -41,3 +41,8 @@ export async function upgradePasswordHash(db: Db, id: string, from: string, to: 
     .set({ passwordHash: to })
     .where(sql`${schema.users.id} = ${id} and ${schema.users.passwordHash} = ${from}`);
 }
+
+/** Sets a user's password hash (the seeded admin's, when ADMIN_PASSWORD changed). */
+export async function setPasswordHash(db: Db, id: string, passwordHash: string): Promise<void> {
+  await db.update(schema.users).set({ passwordHash }).where(eq(schema.users.id, id));
+}

@@ -1,7 +1,9 @@
+import { cursorValue, type PageTokenFormat } from "@weft/mesh";
+
 /**
  * Paging through a user's notifications, newest first. The cursor is the position of the last
- * notification returned (its time and id, which break ties); the page token is that cursor as
- * base64url JSON, opaque to clients.
+ * notification returned (its time and id, which break ties); the page token is that cursor,
+ * signed by the mesh and opaque to clients.
  */
 export interface Cursor {
   createdAt: Date;
@@ -17,25 +19,17 @@ export function pageSizeOf(requested: number): number | undefined {
   return requested === 0 ? defaultPageSize : Math.min(requested, maxPageSize);
 }
 
-export function encodePageToken(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify({ t: cursor.createdAt.getTime(), id: cursor.id })).toString("base64url");
-}
-
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The cursor in a page token, or undefined when the token is not one this service issued. */
-export function decodePageToken(token: string): Cursor | undefined {
-  if (token.length > 200 || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== "object" || parsed === null) return undefined;
-  const { t, id } = parsed as { t?: unknown; id?: unknown };
-  if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0 || typeof id !== "string" || !uuidPattern.test(id)) {
-    return undefined;
-  }
-  return { createdAt: new Date(t), id };
-}
+/** The cursor as a page token the mesh signs (mesh.pageTokens); its values range-checked on the way back. */
+export const notificationPageTokens: PageTokenFormat<Cursor> = {
+  scope: "shop.notifications.v1.NotificationService/ListNotifications",
+  write: (cursor) => ({ t: cursor.createdAt.getTime(), id: cursor.id }),
+  read(wire) {
+    if (typeof wire !== "object" || wire === null) return undefined;
+    const { t, id } = wire as Record<string, unknown>;
+    const createdAt = cursorValue.time(t);
+    if (createdAt === undefined || typeof id !== "string" || !uuidPattern.test(id)) return undefined;
+    return { createdAt, id };
+  },
+};

@@ -1,30 +1,20 @@
-// Opaque page tokens for ListOrders: base64url of a small versioned cursor. Clients must treat
-// them as opaque; the server refuses anything it did not make with INVALID_ARGUMENT.
+import { cursorValue, type PageTokenFormat } from "@weft/mesh";
 
-interface Cursor {
-  v: 1;
-  /** The id of the last order on the previous page (ids are UUIDv7: newest first = id desc). */
-  after: string;
-}
+// ListOrders' page tokens: a small versioned cursor the mesh signs (mesh.pageTokens). Clients
+// must treat them as opaque; the server refuses anything it did not make with INVALID_ARGUMENT.
 
-export function encodePageToken(after: string): string {
-  const cursor: Cursor = { v: 1, after };
-  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
-}
+/** The id of the last order on the previous page (ids are UUIDv7: newest first = id desc). */
+export type OrdersCursor = string;
 
-/** The id to continue after, or undefined for a malformed token. */
-export function decodePageToken(token: string): string | undefined {
-  if (token.length > 512 || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
-  try {
-    const cursor: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (typeof cursor !== "object" || cursor === null) return undefined;
-    const { v, after } = cursor as Record<string, unknown>;
-    if (v !== 1 || typeof after !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(after)) return undefined;
-    return after;
-  } catch {
-    return undefined;
-  }
-}
+export const orderPageTokens: PageTokenFormat<OrdersCursor> = {
+  scope: "shop.orders.v1.OrderService/ListOrders",
+  write: (after) => ({ v: 1, after }),
+  read(wire) {
+    if (typeof wire !== "object" || wire === null) return undefined;
+    const { v, after } = wire as Record<string, unknown>;
+    return v === 1 ? cursorValue.id(after) : undefined;
+  },
+};
 
 /** 0 means 50; above 200 is clamped to 200. Negative is the caller's to validate. */
 export function pageSizeOf(requested: number): number {

@@ -2,11 +2,19 @@
 // map outcomes to gRPC statuses. The saga itself runs in the background (saga/runner.ts).
 import type { CatalogServiceClient } from "@weft/gen/shop/catalog/v1/catalog_weft.js";
 import type { OrderServiceHandlers } from "@weft/gen/shop/orders/v1/orders_weft.js";
-import { type CallContext, Code, type EndUser, errorWithReason, RpcError, requireUser } from "@weft/mesh";
+import {
+  type CallContext,
+  Code,
+  type EndUser,
+  errorWithReason,
+  type PageTokens,
+  RpcError,
+  requireUser,
+} from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
 import { v7 as uuidv7 } from "uuid";
-import { encodePageToken, pageSizeOf } from "../domain/page-token.ts";
+import { orderPageTokens, pageSizeOf } from "../domain/page-token.ts";
 import { initialSaga, requestCancel, type SagaPolicy } from "../domain/saga.ts";
 import { orderMessage, recordOrderEvent } from "../events/order-events.ts";
 import type { OrderChanges } from "../saga/order-changes.ts";
@@ -35,12 +43,15 @@ export interface OrderHandlerOptions {
   watchPollMs: number;
   /** How long CancelOrder waits for the cancellation to settle before answering. */
   cancelWaitMs: number;
+  /** Signs ListOrders' page tokens (the mesh's, keyed by MESH_PAGE_TOKEN_KEY). */
+  pageTokens: PageTokens;
 }
 
 const finalStatuses = new Set(["REJECTED", "CANCELLED"]);
 
 export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandlers {
   const { db, changes } = options;
+  const pages = options.pageTokens.codec(orderPageTokens);
 
   /** The order if the user may see it: the owner, or an admin. Anything else is NOT_FOUND. */
   async function visibleOrder(user: EndUser, id: string): Promise<OrderRecord> {
@@ -103,14 +114,14 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
 
     async listOrders(request, context) {
       const user = await requireUser(context);
-      const after = validateListOrders(request);
+      const after = validateListOrders(request, pages);
       const size = pageSizeOf(request.pageSize);
       const rows = await listOrdersOf(db, user.id, after, size + 1);
       const page = rows.slice(0, size);
       const last = page.at(-1);
       return {
         orders: page.map(orderMessage),
-        nextPageToken: rows.length > size && last !== undefined ? encodePageToken(last.id) : "",
+        nextPageToken: rows.length > size && last !== undefined ? pages.encode(last.id) : "",
       };
     },
 

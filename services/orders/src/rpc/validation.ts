@@ -1,7 +1,7 @@
 // Request validation for OrderService: every problem reported at once, in proto field names.
 import type { ListOrdersRequest, PlaceOrderRequest } from "@weft/gen/shop/orders/v1/orders_pb.js";
-import { Violations } from "@weft/mesh";
-import { decodePageToken } from "../domain/page-token.ts";
+import { type PageTokenCodec, Violations } from "@weft/mesh";
+import type { OrdersCursor } from "../domain/page-token.ts";
 
 export const limits = { maxItems: 50, maxQuantity: 1000, maxTokenLength: 256, maxKeyLength: 128, maxNoteLength: 500 };
 
@@ -50,11 +50,13 @@ export function validateCancel(id: string, reason: string): void {
 }
 
 /** The page's starting point (undefined: the first page), or INVALID_ARGUMENT. */
-export function validateListOrders(request: ListOrdersRequest): string | undefined {
+export function validateListOrders(
+  request: ListOrdersRequest,
+  pages: PageTokenCodec<OrdersCursor>,
+): OrdersCursor | undefined {
   const v = new Violations();
   v.number("page_size", request.pageSize, { min: 0 });
-  const after = request.pageToken === "" ? undefined : decodePageToken(request.pageToken);
-  if (request.pageToken !== "" && after === undefined) v.add("page_token", "is not a token this service issued");
+  const after = pages.decode(request.pageToken, v);
   v.throwIfAny();
   return after;
 }

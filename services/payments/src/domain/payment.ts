@@ -1,5 +1,10 @@
-/** What the provider answered a charge: the amount was taken, or it was declined. */
-export type PaymentOutcome = "succeeded" | "failed";
+/**
+ * Where a charge stands: `pending` while the request that claimed its idempotency key asks the
+ * provider, then what the provider answered: the amount was taken, or it was declined.
+ */
+export type PaymentOutcome = "pending" | "succeeded" | "failed";
+/** A charge the provider decided. */
+export type SettledOutcome = Exclude<PaymentOutcome, "pending">;
 
 /** A payment's status as the API reports it, derived from its outcome and what was refunded. */
 export type PaymentStatus = "SUCCEEDED" | "FAILED" | "REFUNDED" | "PARTIALLY_REFUNDED";
@@ -14,8 +19,15 @@ export interface PaymentBalance {
   readonly refundedMinor: bigint;
 }
 
+/** Whether the provider decided the charge; a pending one is not a payment yet for the API. */
+export function isSettled<T extends { readonly outcome: PaymentOutcome }>(
+  payment: T,
+): payment is T & { readonly outcome: SettledOutcome } {
+  return payment.outcome !== "pending";
+}
+
 /** Derived rather than stored, so status and refunded amount can never disagree. */
-export function statusOf(payment: PaymentBalance): PaymentStatus {
+export function statusOf(payment: PaymentBalance & { readonly outcome: SettledOutcome }): PaymentStatus {
   if (payment.outcome === "failed") return "FAILED";
   if (payment.refundedMinor === 0n) return "SUCCEEDED";
   return payment.refundedMinor >= payment.amountMinor ? "REFUNDED" : "PARTIALLY_REFUNDED";

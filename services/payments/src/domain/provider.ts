@@ -11,11 +11,17 @@ export type ProviderDecision =
 export interface ProviderChargeRequest {
   readonly paymentMethod: string;
   readonly amount: Money;
-  /** Passed on so a real provider dedupes too, should two racing requests both reach it. */
+  /**
+   * Passed on so the provider dedupes too: asked again with a key it has decided (after a crash
+   * left our claim pending), it answers its first decision instead of charging again.
+   */
   readonly idempotencyKey: string;
 }
 
-/** The port to the payment provider; the shop runs against a simulated one (src/provider). */
+/**
+ * The port to the payment provider; the shop runs against a simulated one (src/provider). Like
+ * real providers, it must answer a repeated idempotency key with the decision it made first.
+ */
 export interface PaymentProvider {
   /** Whether `paymentMethod` is a method this provider can charge at all. */
   accepts(paymentMethod: string): boolean;

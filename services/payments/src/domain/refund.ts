@@ -38,6 +38,10 @@ export function planRefund(payment: PaymentBalance, requested: Money | undefined
   const refundedAfterMinor = payment.refundedMinor + amountMinor;
   return {
     ok: true,
-    plan: { amountMinor, refundedAfterMinor, statusAfter: statusOf({ ...payment, refundedMinor: refundedAfterMinor }) },
+    plan: {
+      amountMinor,
+      refundedAfterMinor,
+      statusAfter: statusOf({ ...payment, outcome: "succeeded", refundedMinor: refundedAfterMinor }),
+    },
   };
 }

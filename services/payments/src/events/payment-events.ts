@@ -50,7 +50,10 @@ export async function recordPaymentRefunded(
       refundId: refund.id,
       amount: money(refund.amountMinor, refund.currency),
       refunded: money(refund.refundedAfterMinor, payment.currency),
-      status: paymentStatusMessage(statusOf({ ...payment, refundedMinor: refund.refundedAfterMinor })),
+      // Only a succeeded payment is refunded (planRefund refuses any other).
+      status: paymentStatusMessage(
+        statusOf({ ...payment, outcome: "succeeded", refundedMinor: refund.refundedAfterMinor }),
+      ),
       reason: refund.reason,
     },
   });

@@ -8,9 +8,20 @@ export interface FakeProviderOptions {
   random?: () => number;
 }
 
-/** The simulated provider behind the test tokens (see domain/test-tokens.ts). */
+/** Decisions remembered per idempotency key; the oldest are forgotten beyond this. */
+const rememberedKeys = 100_000;
+
+/**
+ * The simulated provider behind the test tokens (see domain/test-tokens.ts). Like a real one it
+ * remembers the decision for each idempotency key (in memory: for the process's lifetime), so a
+ * charge asked again with the same key is answered, not made twice. A transient failure is not
+ * a decision: nothing happened, and the same key may be tried again.
+ */
 export class FakeProvider implements PaymentProvider {
   private readonly random: () => number;
+  private readonly decided = new Map<string, ProviderDecision>();
+  /** Charges actually decided (not answered from memory): what a real provider would bill. */
+  decisions = 0;
 
   constructor(private readonly options: FakeProviderOptions) {
     this.random = options.random ?? Math.random;
@@ -21,7 +32,18 @@ export class FakeProvider implements PaymentProvider {
   }
 
   async charge(request: ProviderChargeRequest): Promise<ProviderDecision> {
-    if (!isTestToken(request.paymentMethod)) return { kind: "declined", reason: "UNKNOWN_PAYMENT_METHOD" };
-    return decideTestCharge(request.paymentMethod, this.random, this.options.flakyFailureRate);
+    const earlier = this.decided.get(request.idempotencyKey);
+    if (earlier !== undefined) return earlier;
+    const decision: ProviderDecision = isTestToken(request.paymentMethod)
+      ? decideTestCharge(request.paymentMethod, this.random, this.options.flakyFailureRate)
+      : { kind: "declined", reason: "UNKNOWN_PAYMENT_METHOD" };
+    if (decision.kind === "unavailable") return decision;
+    this.decisions += 1;
+    this.decided.set(request.idempotencyKey, decision);
+    if (this.decided.size > rememberedKeys) {
+      const oldest = this.decided.keys().next().value;
+      if (oldest !== undefined) this.decided.delete(oldest);
+    }
+    return decision;
   }
 }

@@ -6,4 +6,8 @@ export interface PaymentsDeps {
   readonly db: PaymentsDatabase;
   readonly relay: { nudge(): void };
   readonly provider: PaymentProvider;
+  readonly charges: {
+    /** How long a claimed idempotency key is trusted to be at the provider before another request may take it over. */
+    readonly claimMs: number;
+  };
 }

@@ -36,6 +36,19 @@ export function providerUnavailable(): RpcError {
   return errorWithReason(Code.UNAVAILABLE, "PROVIDER_UNAVAILABLE", "the payment provider is unavailable, try again");
 }
 
+/**
+ * Another request with this key is asking the provider right now and did not finish within this
+ * call's time: nothing was done by this call. Retry with the same key to get that outcome.
+ */
+export function chargeInProgress(idempotencyKey: string): RpcError {
+  return errorWithReason(
+    Code.ABORTED,
+    "CHARGE_IN_PROGRESS",
+    "a charge with this idempotency_key is in progress; retry with the same key for its outcome",
+    { metadata: { idempotency_key: idempotencyKey } },
+  );
+}
+
 export function refundRefused(refusal: RefundRefusal, payment: PaymentRow): RpcError {
   switch (refusal.kind) {
     case "not_refundable":

@@ -1,5 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { GetPaymentRequest, GetPaymentResponseSchema } from "@weft/gen/shop/payments/v1/payments_pb.js";
+import { isSettled } from "../domain/payment.ts";
 import { findPayment } from "../store/payments.ts";
 import type { PaymentsDeps } from "./deps.ts";
 import { paymentNotFound } from "./errors.ts";
@@ -13,6 +14,7 @@ export async function getPayment(
 ): Promise<MessageInitShape<typeof GetPaymentResponseSchema>> {
   const id = validateGetPayment(request);
   const payment = await findPayment(deps.db, id);
-  if (payment === undefined) throw paymentNotFound(id);
+  // A pending charge is not a payment yet; its id is handed out only once the provider decided.
+  if (payment === undefined || !isSettled(payment)) throw paymentNotFound(id);
   return { payment: paymentMessage(payment) };
 }

@@ -10,7 +10,7 @@ import { refund } from "./refund.ts";
  */
 export function createPaymentHandlers(deps: PaymentsDeps): PaymentServiceHandlers {
   return {
-    charge: (request) => charge(deps, request),
+    charge: (request, context) => charge(deps, request, context),
     refund: (request) => refund(deps, request),
     getPayment: (request) => getPayment(deps, request),
   };

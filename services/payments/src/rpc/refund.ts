@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RefundRequest, RefundResponseSchema } from "@weft/gen/shop/payments/v1/payments_pb.js";
 import { v7 as uuidv7 } from "uuid";
+import { isSettled } from "../domain/payment.ts";
 import { planRefund } from "../domain/refund.ts";
 import { refundFingerprint } from "../domain/requests.ts";
 import { recordPaymentRefunded } from "../events/payment-events.ts";
@@ -65,7 +66,9 @@ export async function refund(deps: PaymentsDeps, request: RefundRequest): Promis
 async function answer(db: PaymentsQueryable, refund: RefundRow, requestHash: string): Promise<RefundAnswer> {
   if (refund.requestHash !== requestHash) throw idempotencyKeyReused(refund.idempotencyKey);
   const payment = await findPayment(db, refund.paymentId);
-  if (payment === undefined) throw new Error(`payment ${refund.paymentId} of refund ${refund.id} not found`);
+  if (payment === undefined || !isSettled(payment)) {
+    throw new Error(`payment ${refund.paymentId} of refund ${refund.id} not found or not settled`);
+  }
   return {
     refund: refundMessage(refund),
     payment: paymentMessage(payment, { refundedMinor: refund.refundedAfterMinor, updatedAt: refund.createdAt }),

@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type PaymentRefundSchema, type PaymentSchema, PaymentStatus } from "@weft/gen/shop/payments/v1/payments_pb.js";
-import { type PaymentStatus as DomainStatus, statusOf } from "../domain/payment.ts";
+import { type PaymentStatus as DomainStatus, type SettledOutcome, statusOf } from "../domain/payment.ts";
 import type { PaymentRow, RefundRow } from "../store/schema.ts";
 
 const statuses: Record<DomainStatus, PaymentStatus> = {
@@ -20,7 +20,7 @@ export function paymentStatusMessage(status: DomainStatus): PaymentStatus {
  * idempotent replay repeats): the refunded total then, and the time of that change.
  */
 export function paymentMessage(
-  row: PaymentRow,
+  row: PaymentRow & { readonly outcome: SettledOutcome },
   asOf?: { refundedMinor: bigint; updatedAt: Date },
 ): MessageInitShape<typeof PaymentSchema> {
   const refundedMinor = asOf?.refundedMinor ?? row.refundedMinor;

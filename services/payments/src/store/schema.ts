@@ -1,5 +1,6 @@
 // The payments database. Money is bigint minor units plus an ISO 4217 code. The invariants that
-// must hold whatever the code does live here as constraints: one payment per idempotency key,
+// must hold whatever the code does live here as constraints: one payment per idempotency key
+// (claimed as a pending row before the provider is asked, so two requests never both ask),
 // one refund per idempotency key, never more refunded than charged, a ledger that is only ever
 // appended to (the trigger is in drizzle/0001_ledger_append_only.sql: drizzle-kit cannot express it).
 import { sql } from "drizzle-orm";
@@ -12,14 +13,22 @@ export const payments = pgTable(
     orderId: text("order_id").notNull(),
     amountMinor: bigint("amount_minor", { mode: "bigint" }).notNull(),
     currency: text("currency").notNull(),
-    /** What the provider said: `succeeded` or `failed`. The refund state is derived from the ledger. */
-    outcome: text("outcome", { enum: ["succeeded", "failed"] }).notNull(),
+    /**
+     * `pending` while a request holds the key and asks the provider; then what the provider
+     * said: `succeeded` or `failed`. The refund state is derived from the ledger.
+     */
+    outcome: text("outcome", { enum: ["pending", "succeeded", "failed"] }).notNull(),
     failureReason: text("failure_reason"),
     /** Sum of this payment's refund ledger entries, kept in the transaction that appends them. */
     refundedMinor: bigint("refunded_minor", { mode: "bigint" }).notNull().default(sql`0`),
     idempotencyKey: text("idempotency_key").notNull(),
     /** SHA-256 of the request the key was first used with: a different request under it is refused. */
     requestHash: text("request_hash").notNull(),
+    /**
+     * While pending: until when the request that claimed the key is trusted to be at the provider.
+     * Past it (that process crashed), another request with the key may take the claim over.
+     */
+    claimExpiresAt: timestamp("claim_expires_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -28,7 +37,8 @@ export const payments = pgTable(
     index("payments_order_id_idx").on(t.orderId),
     check("payments_amount_positive", sql`${t.amountMinor} > 0`),
     check("payments_currency_iso", sql`${t.currency} ~ '^[A-Z]{3}$'`),
-    check("payments_outcome_known", sql`${t.outcome} in ('succeeded', 'failed')`),
+    check("payments_outcome_known", sql`${t.outcome} in ('pending', 'succeeded', 'failed')`),
+    check("payments_claim_while_pending", sql`(${t.outcome} = 'pending') = (${t.claimExpiresAt} is not null)`),
     check("payments_failure_reason", sql`(${t.outcome} = 'failed') = (${t.failureReason} is not null)`),
     check(
       "payments_refunded_within_amount",

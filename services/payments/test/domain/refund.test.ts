@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type PaymentBalance, statusOf } from "../../src/domain/payment.ts";
 import { planRefund } from "../../src/domain/refund.ts";
 
-const paid = (amountMinor: bigint, refundedMinor = 0n): PaymentBalance => ({
+const paid = (amountMinor: bigint, refundedMinor = 0n): PaymentBalance & { readonly outcome: "succeeded" } => ({
   outcome: "succeeded",
   amountMinor,
   currency: "USD",

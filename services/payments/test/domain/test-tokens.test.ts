@@ -41,10 +41,12 @@ describe("decideTestCharge", () => {
 });
 
 describe("FakeProvider", () => {
+  let keys = 0;
+  // A fresh key per charge: the provider answers a repeated key with its first decision.
   const charge = (paymentMethod: string) => ({
     paymentMethod,
     amount: { amountMinor: 100n, currency: "USD" },
-    idempotencyKey: "k",
+    idempotencyKey: `k-${++keys}`,
   });
 
   it("draws one number from its random source per flaky charge, and none for the others", async () => {

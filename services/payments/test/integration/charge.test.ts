@@ -17,9 +17,9 @@ import {
 
 const mesh = new TestMesh();
 let payments: RunningPayments;
-/** A second instance whose provider holds racing charges until all of them arrived. */
+/** A second instance whose provider can hold charges at the provider until released. */
 const racers = 8;
-const gate = new GatedProvider(racers);
+const gate = new GatedProvider();
 let gated: RunningPayments;
 
 beforeAll(async () => {
@@ -96,24 +96,29 @@ describe("Charge", () => {
     });
   });
 
-  it("keeps racers that all passed the idempotency lookup to one payment (unique key, winner read back)", async () => {
+  it("lets only the request holding the key reach the provider; racers wait for its outcome", async () => {
     for (const paymentMethod of ["tok_visa", "tok_decline"]) {
       const request = chargeRequest({ paymentMethod });
-      const callsBefore = gate.calls;
-      const answers = await Promise.allSettled(Array.from({ length: racers }, () => gated.orders.charge(request)));
-      // Every racer reached the provider, i.e. none saw another's payment before writing.
-      expect(gate.calls - callsBefore).toBe(racers);
+      gate.hold();
+      const answers = Promise.allSettled(Array.from({ length: racers }, () => gated.orders.charge(request)));
+      await expect.poll(() => gate.callsFor(request.idempotencyKey), { timeout: 5_000 }).toBe(1);
+      // Everyone else is waiting on the claimed key, not at the provider.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(gate.callsFor(request.idempotencyKey)).toBe(1);
+      gate.release();
+      const settled = await answers;
+      expect(gate.callsFor(request.idempotencyKey)).toBe(1);
       const paymentIds = new Set(
-        answers.map((a) =>
+        settled.map((a) =>
           a.status === "fulfilled" ? a.value.payment!.id : infoOf(a.reason as RpcError, "payment_id"),
         ),
       );
       expect(paymentIds.size).toBe(1);
       const [paymentId] = paymentIds;
+      expect(paymentId).toMatch(/^[0-9a-f-]{36}$/);
       expect(await gated.ledgerOf(paymentId!)).toHaveLength(paymentMethod === "tok_visa" ? 1 : 0);
       expect(await gated.eventsAbout(paymentId!)).toHaveLength(1);
     }
-    expect(await gated.counts()).toMatchObject({ payments: 2, ledger: 1, outbox: 2 });
   });
 
   it("refuses the same key for another amount or order with FAILED_PRECONDITION IDEMPOTENCY_KEY_REUSED", async () => {

@@ -2,30 +2,37 @@ import type { PaymentProvider, ProviderChargeRequest, ProviderDecision } from ".
 import { FakeProvider } from "../../src/provider/fake-provider.ts";
 
 /**
- * The simulated provider, but every charge waits until `parties` charges are waiting: requests
- * that race on one key all get past the idempotency lookup before any of them writes, so the
- * database's unique key, not luck, has to keep them to one payment.
+ * The simulated provider with a gate: while `hold()` is on, every charge waits at the provider
+ * until `release()`, so a test can have one request at the provider while others arrive with the
+ * same key. `calls` counts every request that reached the provider.
  */
 export class GatedProvider implements PaymentProvider {
-  private readonly inner = new FakeProvider({ flakyFailureRate: 0 });
+  readonly inner = new FakeProvider({ flakyFailureRate: 0 });
+  readonly calls: ProviderChargeRequest[] = [];
+  private holding = false;
   private waiting: Array<() => void> = [];
-  calls = 0;
-
-  constructor(private readonly parties: number) {}
 
   accepts(paymentMethod: string): boolean {
     return this.inner.accepts(paymentMethod);
   }
 
+  hold(): void {
+    this.holding = true;
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const go of this.waiting.splice(0)) go();
+  }
+
+  /** Calls that reached the provider for one idempotency key. */
+  callsFor(idempotencyKey: string): number {
+    return this.calls.filter((c) => c.idempotencyKey === idempotencyKey).length;
+  }
+
   async charge(request: ProviderChargeRequest): Promise<ProviderDecision> {
-    this.calls += 1;
-    await new Promise<void>((release) => {
-      this.waiting.push(release);
-      if (this.waiting.length >= this.parties) {
-        for (const go of this.waiting) go();
-        this.waiting = [];
-      }
-    });
+    this.calls.push(request);
+    if (this.holding) await new Promise<void>((go) => this.waiting.push(go));
     return this.inner.charge(request);
   }
 }
