@@ -7,12 +7,15 @@ import {
 import { type ConnectOptions, connect, type Upstream } from "./client/connect.ts";
 import { type MeshConfig, meshConfigFromEnv } from "./config/mesh-config.ts";
 import {
-  channelCredentials,
-  loadOrCreateCa,
+  assertTrustableTransport,
+  principalFromSpiffeId,
   principalResolver,
-  serverCredentials,
+  renewingChannelCredentials,
+  renewingServerCredentials,
   spiffeId,
+  WorkloadCertificates,
   type WorkloadIdentity,
+  workloadIssuer,
 } from "./identity/index.ts";
 import { loadPolicies, PolicyEngine } from "./policy/index.ts";
 import type { ServiceBinding } from "./rpc/binding.ts";
@@ -36,6 +39,13 @@ export interface ConnectTarget {
   name?: string;
   /** Budget of a call that sets none; defaults to MESH_CLIENT_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * The workload (service account) that must answer, mesh mode: the server's certificate must be
+   * spiffe://<trust domain>/ns/<namespace>/sa/<expectedIdentity>, or the connection is refused.
+   * Defaults to `name`; with neither, any workload of the trust domain is accepted. (In istio mode
+   * the sidecar verifies the server.)
+   */
+  expectedIdentity?: string;
 }
 
 /** One workload's mesh runtime: its identity, telemetry, policy, servers and upstream clients. */
@@ -44,7 +54,7 @@ export interface Mesh {
   readonly config: MeshConfig;
   readonly logger: Logger;
   readonly metrics: RpcMetrics;
-  /** This workload's certificate (mesh mode only). */
+  /** This workload's certificate in use now (mesh mode only); renewed before it expires. */
   readonly identity: WorkloadIdentity | undefined;
   /** The bound /metrics port, when enabled. */
   readonly metricsPort: number | undefined;
@@ -68,6 +78,8 @@ export interface Mesh {
 export async function createMesh(options: MeshOptions): Promise<Mesh> {
   const config = options.config ?? meshConfigFromEnv();
   const name = options.name;
+  // i12-trust: refuse off without the test flag, and istio where no sidecar is guaranteed.
+  assertTrustableTransport(config);
   const logger = options.logger ?? createLogger({ service: name, level: config.logLevel });
   const stopTracing = await startTracing({ serviceName: name });
   const metrics = new RpcMetrics({ collectDefaultMetrics: true });
@@ -76,19 +88,32 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       ? await startMetricsServer({ port: config.metricsPort, registry: metrics.registry })
       : undefined;
 
-  const identity =
+  // i12-trust: the certificate comes from the launcher's signer (or the program's own issuer) and
+  // is renewed in-process; the workload never opens the CA key.
+  const certificates =
     config.mtls === "mesh"
-      ? await (await loadOrCreateCa(config.dataDir)).issue({
+      ? await WorkloadCertificates.obtain({
           spiffeId: spiffeId({ trustDomain: config.trustDomain, namespace: config.namespace, serviceAccount: name }),
+          issuer: workloadIssuer(config),
+          logger,
         })
       : undefined;
   const policy = config.mtls === "off" ? undefined : new PolicyEngine(loadPolicies(config.policyDir));
   const workload = { namespace: config.namespace, labels: { app: name } };
 
   const serverCreds = (): ServerCredentials =>
-    identity ? serverCredentials(identity) : GrpcServerCredentials.createInsecure();
-  const clientCreds = (): ChannelCredentials =>
-    identity ? channelCredentials(identity) : grpcCredentials.createInsecure();
+    certificates ? renewingServerCredentials(certificates) : GrpcServerCredentials.createInsecure();
+  /** Credentials that accept `serverWorkload` only, or any workload of the trust domain. */
+  const clientCreds = (serverWorkload?: string): ChannelCredentials => {
+    if (!certificates) return grpcCredentials.createInsecure();
+    if (serverWorkload === undefined) return renewingChannelCredentials(certificates);
+    const expected = spiffeId({
+      trustDomain: config.trustDomain,
+      namespace: config.namespace,
+      serviceAccount: serverWorkload,
+    });
+    return renewingChannelCredentials(certificates, { allowedServerPrincipals: [principalFromSpiffeId(expected)!] });
+  };
 
   const interceptors: ServerInterceptor[] = [observeCalls(logger, metrics)];
   if (policy) interceptors.push(requirePeerIdentity(), authorizeByPolicy(policy, workload, logger));
@@ -102,15 +127,17 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
     config,
     logger,
     metrics,
-    identity,
+    get identity() {
+      return certificates?.current;
+    },
     metricsPort: metricsServer?.port,
-    clientCredentials: clientCreds,
+    clientCredentials: () => clientCreds(),
     connect(binding, target) {
       const upstreamOptions: ConnectOptions = {
         ...config,
         target: target.target,
         name: target.name ?? binding.desc.typeName,
-        credentials: clientCreds(),
+        credentials: clientCreds(target.expectedIdentity ?? target.name),
         timeoutMs: target.timeoutMs ?? config.clientTimeoutMs,
         metrics,
       };
@@ -124,7 +151,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
         services,
         credentials: serverCreds(),
         interceptors,
-        principalOf: principalResolver(config.mtls),
+        principalOf: principalResolver(config.mtls, { sidecarAddresses: config.sidecarAddresses }),
         logger,
       });
       servers.push(server);
@@ -132,7 +159,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
         {
           port: server.port,
           mtls: config.mtls,
-          principal: identity?.principal,
+          principal: certificates?.current.principal,
           services: services.map((s) => s.binding.desc.typeName),
         },
         "serving",
@@ -143,6 +170,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       closing ??= (async () => {
         await Promise.all(servers.map((s) => s.shutdown()));
         for (const upstream of upstreams) upstream.close();
+        certificates?.close();
         await metricsServer?.close();
         await stopTracing();
       })();

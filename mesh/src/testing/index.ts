@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MeshConfig, meshConfigFromEnv } from "../config/mesh-config.ts";
 import { createTestDatabase, type TestDatabase } from "../data/index.ts";
+import { type CertificateIssuer, localCaIssuer } from "../identity/index.ts";
 import { createMesh, type Mesh } from "../mesh.ts";
 import type { ServiceBinding } from "../rpc/binding.ts";
 import { type RunningService, type ServiceDefinition, startService } from "../service.ts";
@@ -18,6 +19,8 @@ const repositoryRoot = new URL("../../../", import.meta.url).pathname;
 /** A scratch mesh: temp CA, the repository's istio/ policies, loopback, free ports, quiet logs. */
 export class TestMesh {
   readonly dir = mkdtempSync(join(tmpdir(), "weft-test-"));
+  /** The scratch CA, held by the test itself: it signs any workload's CSR, which is what a test harness may do. */
+  readonly issuer: CertificateIssuer = localCaIssuer(join(this.dir, "ca"));
   private readonly meshes: Mesh[] = [];
   private readonly services: Array<RunningService<Record<string, unknown>>> = [];
   private readonly databases: TestDatabase[] = [];
@@ -26,6 +29,7 @@ export class TestMesh {
     return {
       ...meshConfigFromEnv({}),
       dataDir: join(this.dir, "ca"),
+      issuer: this.issuer,
       policyDir: join(repositoryRoot, "istio"),
       host: "127.0.0.1",
       port: 0,
