@@ -9,11 +9,14 @@ import {
   freePort,
   isListening,
   type LineSink,
+  loadOrCreateCa,
   provideNats,
   type Supervised,
+  startCertificateSigner,
   startProcess,
   stopProcesses,
   waitFor,
+  writeNatsAuthorization,
 } from "@weft/mesh/launcher";
 
 export const serviceNames = ["identity", "catalog", "inventory", "payments", "orders", "notifications"] as const;
@@ -87,9 +90,24 @@ function typescriptProgram(entry: string): { command: string; args: string[] } {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const say = options.progress ?? (() => {});
   const meshDir = join(options.dataDir, "mesh");
-  const natsPlan = { host: "127.0.0.1", port: options.natsPort ?? 4222, storeDir: join(options.dataDir, "nats") };
+  // i12-trust: a NATS the launcher starts has one user per service, which may publish only its own
+  // package's events (`shop.<name>.v1`, the shop's convention until manifests declare it).
+  const natsAuth = await writeNatsAuthorization(
+    join(options.dataDir, "nats-auth"),
+    serviceNames.map((name) => ({ name, publishes: [`shop.${name}.v1`] })),
+  );
+  const natsPlan = {
+    host: "127.0.0.1",
+    port: options.natsPort ?? 4222,
+    storeDir: join(options.dataDir, "nats"),
+    configFile: natsAuth.configFile,
+  };
   let nats = await provideNats(natsPlan, options.logs);
-  say(nats.process ? `started nats-server (JetStream) at ${nats.url}` : `using NATS at ${nats.url}`);
+  say(
+    nats.process
+      ? `started nats-server (JetStream) at ${nats.url}, one user per service`
+      : `using NATS at ${nats.url} (started elsewhere: its authentication is its own)`,
+  );
 
   const ports = {} as Record<ServiceName, number>;
   for (const name of serviceNames) ports[name] = options.freeServicePorts ? await freePort() : defaultPorts[name];
@@ -109,8 +127,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
   }
 
+  // i12-trust: the launcher alone holds the CA; workloads get certificates from its signer, each
+  // with a one-time token for its own name (so no MESH_DATA_DIR in their environment).
+  const meshDefaults = meshConfigFromEnv({});
+  const signer = await startCertificateSigner({
+    ca: await loadOrCreateCa(meshDir),
+    socketPath: join(options.dataDir, "run", "signer.sock"),
+    trustDomain: meshDefaults.trustDomain,
+    namespace: meshDefaults.namespace,
+    onRefusal: (reason) => options.logs("signer", `refused a certificate request: ${reason}`, "stderr"),
+  });
+
   const common: Record<string, string> = {
-    MESH_DATA_DIR: meshDir,
     MESH_POLICY_DIR: join(root, "istio"),
     WEFT_DATA_DIR: options.dataDir,
     NATS_URL: nats.url,
@@ -124,16 +152,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     cwd: root,
     env: {
       ...common,
+      ...signer.enroll(name).env, // i12-trust: a fresh one-time token per start
+      // i12-trust: credentials only for the NATS the launcher started (a reused one has no users)
+      ...(nats.process ? natsAuth.envFor(name) : {}),
       GRPC_PORT: String(ports[name]),
       ...(databaseUrls[name] ? { DATABASE_URL: databaseUrls[name] } : {}),
       ...(name === "identity" ? { ADMIN_EMAIL: devAdmin.email, ADMIN_PASSWORD: devAdmin.password } : {}),
     },
   });
 
-  // The CA is created on first use; create it here, once, before six processes race for it.
   const mesh = await createMesh({
     name: "launcher",
-    config: { ...meshConfigFromEnv({}), dataDir: meshDir, policyDir: join(root, "istio"), logLevel: "warn", port: 0 },
+    config: {
+      ...meshDefaults,
+      issuer: signer.issuerFor("launcher"), // i12-trust: the launcher signs its own CSR in-process
+      policyDir: join(root, "istio"),
+      logLevel: "warn",
+      port: 0,
+    },
   });
   const running = new Map<string, Supervised>();
   const credentials = mesh.clientCredentials();
@@ -180,6 +216,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       );
       running.clear();
       await mesh.close();
+      await signer.close(); // i12-trust
       if (nats.process) await stopProcesses([nats.process], 5_000);
     },
   };
@@ -195,7 +232,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           name: "gateway",
           ...typescriptProgram(join(root, "gateway/src/main.ts")),
           cwd: root,
-          env: { ...common, GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(gatewayPort), GRPC_PORT: "0" },
+          env: {
+            ...common,
+            ...signer.enroll("gateway").env, // i12-trust
+            GATEWAY_HOST: "127.0.0.1",
+            GATEWAY_PORT: String(gatewayPort),
+            GRPC_PORT: "0",
+          },
         },
         options.logs,
       ),

@@ -12,6 +12,9 @@ export interface ServiceSettings {
   databaseUrl: string;
   /** NATS servers, comma separated. */
   natsUrl: string;
+  /** i12-trust: this service's NATS user and password (empty: a NATS without authentication). */
+  natsUser: string;
+  natsPassword: string;
   /** Root of local state; the embedded database lives in `<dataDir>/<service>/db`. */
   dataDir: string;
 }
@@ -21,6 +24,8 @@ export function serviceSettingsFromEnv(env: Env = process.env): ServiceSettings 
     {
       databaseUrl: ["DATABASE_URL", text("", /^postgres(ql)?:\/\/.+/, "a postgres:// URL")],
       natsUrl: ["NATS_URL", text("nats://127.0.0.1:4222", /^(nats|tls|ws|wss):\/\/.+/, "a nats:// URL list")],
+      natsUser: ["NATS_USER", text("")],
+      natsPassword: ["NATS_PASSWORD", text("")],
       dataDir: ["WEFT_DATA_DIR", text(".data")],
     },
     env,
@@ -90,7 +95,12 @@ export async function startService<Schema extends Record<string, unknown>>(
     schema: definition.schema,
     migrationsFolder: definition.migrationsFolder,
   });
-  const bus = await connectEventBus({ servers: settings.natsUrl, name: definition.name });
+  const bus = await connectEventBus({
+    servers: settings.natsUrl,
+    name: definition.name,
+    user: settings.natsUser,
+    password: settings.natsPassword,
+  });
   const relay = new OutboxRelay({
     db: database.db,
     js: bus.js,
