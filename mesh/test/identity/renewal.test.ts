@@ -10,8 +10,16 @@ import { makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { EchoServiceBinding } from "@weft/gen/weft/echo/v1/echo_weft.js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CertificateSigner, loadOrCreateCa, startCertificateSigner } from "../../src/identity/index.ts";
-import { createMesh, type Mesh, type MeshConfig, meshConfigFromEnv, provide } from "../../src/index.ts";
+import {
+  type CertificateIssuer,
+  type CertificateSigner,
+  loadOrCreateCa,
+  localCaIssuer,
+  spiffeId,
+  startCertificateSigner,
+  WorkloadCertificates,
+} from "../../src/identity/index.ts";
+import { createLogger, createMesh, type Mesh, type MeshConfig, meshConfigFromEnv, provide } from "../../src/index.ts";
 import { allowShopToCallFixtures, sleep } from "../support/workloads.ts";
 
 const ttlMs = 3_000;
@@ -153,4 +161,71 @@ describe("certificate renewal", () => {
     expect(calls).toBeGreaterThan(100);
     expect(handshakes).toBeGreaterThan(10);
   }, 30_000);
+});
+
+describe("WorkloadCertificates", () => {
+  it("retries a failed renewal before the certificate expires", async () => {
+    const local = localCaIssuer(join(dir, "ca"), { ttlMs: 2_000 });
+    let attempts = 0;
+    const flaky: CertificateIssuer = {
+      async sign(request) {
+        attempts++;
+        // The first renewal attempt fails (the signer restarting, say); the next one must come soon enough.
+        if (attempts === 2) throw new Error("signer unavailable");
+        return local.sign(request);
+      },
+    };
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: "orders",
+      level: "warn",
+      destination: { write: (line) => lines.push(line) },
+    });
+    const certificates = await WorkloadCertificates.obtain({
+      spiffeId: spiffeId({ namespace: "shop", serviceAccount: "orders" }),
+      issuer: flaky,
+      logger,
+    });
+    const first = certificates.current;
+    try {
+      await sleep(2_100);
+      expect(attempts).toBeGreaterThanOrEqual(3);
+      expect(lines.map((line) => JSON.parse(line).msg)).toContain("certificate renewal failed");
+      expect(certificates.current.certPem).not.toBe(first.certPem);
+      expect(certificates.current.notAfter.getTime()).toBeGreaterThan(Date.now());
+    } finally {
+      certificates.close();
+    }
+  });
+
+  it("refuses a certificate for another identity than the one it asked for", async () => {
+    const local = localCaIssuer(join(dir, "ca"));
+    const ca = await loadOrCreateCa(join(dir, "ca"));
+    const swapping: CertificateIssuer = {
+      async sign() {
+        const other = await ca.issue({ spiffeId: spiffeId({ namespace: "shop", serviceAccount: "payments" }) });
+        return { certPem: other.certPem, caPem: other.caPem };
+      },
+    };
+    await expect(
+      WorkloadCertificates.obtain({
+        spiffeId: spiffeId({ namespace: "shop", serviceAccount: "orders" }),
+        issuer: swapping,
+      }),
+    ).rejects.toThrow("the certificate issued to this workload is not for spiffe://cluster.local/ns/shop/sa/orders");
+    // And one for its identity but someone else's key.
+    const keyless: CertificateIssuer = {
+      async sign(request) {
+        const mine = await local.sign(request);
+        const other = await ca.issue({ spiffeId: spiffeId({ namespace: "shop", serviceAccount: "orders" }) });
+        return { certPem: other.certPem, caPem: mine.caPem };
+      },
+    };
+    await expect(
+      WorkloadCertificates.obtain({
+        spiffeId: spiffeId({ namespace: "shop", serviceAccount: "orders" }),
+        issuer: keyless,
+      }),
+    ).rejects.toThrow("certifies another key than the one this workload asked for");
+  });
 });
