@@ -8,7 +8,12 @@ export { checkHealth } from "./health.ts";
 export type { NatsOutcome, NatsPlan } from "./nats.ts";
 export { natsInstallHint, provideNats } from "./nats.ts";
 export type { NatsAuthorization, NatsWorkload } from "./nats-auth.ts";
-export { natsPasswordVariable, natsUserVariable, writeNatsAuthorization } from "./nats-auth.ts";
+export {
+  natsAuthorizationConfig,
+  natsPasswordVariable,
+  natsUserVariable,
+  writeNatsAuthorization,
+} from "./nats-auth.ts";
 export { freePort, isListening, waitFor } from "./network.ts";
 export { prettyLines } from "./pretty-lines.ts";
 export type { LineSink, ProcessSpec, Supervised } from "./processes.ts";

@@ -44,21 +44,12 @@ export async function writeNatsAuthorization(
   workloads: readonly NatsWorkload[],
 ): Promise<NatsAuthorization> {
   const passwords = new Map(workloads.map((w) => [w.name, randomBytes(24).toString("base64url")]));
-  const users = workloads.map((workload) => ({
-    user: workload.name,
-    password: passwords.get(workload.name),
-    permissions: {
-      publish: { allow: [...workload.publishes.flatMap((pkg) => eventStreamOf(pkg).subjects), ...jetStreamPublish] },
-      subscribe: { allow: inboxSubscribe },
-    },
-  }));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   const configFile = join(dir, "nats-server.conf");
-  // NATS configuration is a superset of JSON; JSON keeps `$JS…` subjects free of variable expansion.
   const file = await open(configFile, "w", 0o600);
   try {
-    await file.writeFile(`${JSON.stringify({ authorization: { users } }, null, 2)}\n`);
+    await file.writeFile(natsAuthorizationConfig(workloads.map((w) => ({ ...w, password: passwords.get(w.name)! }))));
   } finally {
     await file.close();
   }
@@ -71,4 +62,21 @@ export async function writeNatsAuthorization(
       return { [natsUserVariable]: name, [natsPasswordVariable]: password };
     },
   };
+}
+
+/**
+ * The `authorization` block of a nats-server configuration for these users and passwords: what
+ * the launcher writes, and what a Kubernetes NATS can mount from a Secret. NATS configuration is
+ * a superset of JSON; JSON keeps the `$JS…` subjects free of variable expansion.
+ */
+export function natsAuthorizationConfig(users: ReadonlyArray<NatsWorkload & { readonly password: string }>): string {
+  const entries = users.map((workload) => ({
+    user: workload.name,
+    password: workload.password,
+    permissions: {
+      publish: { allow: [...workload.publishes.flatMap((pkg) => eventStreamOf(pkg).subjects), ...jetStreamPublish] },
+      subscribe: { allow: inboxSubscribe },
+    },
+  }));
+  return `${JSON.stringify({ authorization: { users: entries } }, null, 2)}\n`;
 }
