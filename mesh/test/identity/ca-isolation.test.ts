@@ -23,6 +23,8 @@ const root = new URL("../../../", import.meta.url).pathname;
 const workload = join(root, "mesh/test/identity/fixtures/signer-workload.ts");
 const nobody = 65534;
 const isRoot = process.getuid?.() === 0;
+/** A child node process compiles and loads the mesh first: generous on a busy two-core machine. */
+const childMs = 120_000;
 
 let dir: string;
 let ca: CertificateAuthority;
@@ -136,20 +138,25 @@ describe("a workload", () => {
       const client = caller.connect(EchoServiceBinding, { target: `127.0.0.1:${started.port}`, name: "orders" });
       expect((await client.echo({ text: "hi" })).text).toBe("cluster.local/ns/shop/sa/gateway");
     },
+    childMs,
   );
 
-  it("without the signer does not start, and never creates or opens a CA", async () => {
-    const wouldBeCa = join(dir, "workload-made-ca");
-    const result = spawnSync(process.execPath, ["--import", "tsx", workload, join(wouldBeCa, caKeyFileName)], {
-      cwd: root,
-      env: { ...workloadEnv({}), MESH_DATA_DIR: wouldBeCa },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      "signer-workload: configuration error: MESH_MTLS=mesh needs the launcher's certificate signer: MESH_SIGNER_SOCKET and MESH_SIGNER_TOKEN are set by the launcher (make up); a workload never reads the CA key",
-    );
-    await expect(stat(wouldBeCa)).rejects.toThrow(/ENOENT/);
-  });
+  it(
+    "without the signer does not start, and never creates or opens a CA",
+    async () => {
+      const wouldBeCa = join(dir, "workload-made-ca");
+      const result = spawnSync(process.execPath, ["--import", "tsx", workload, join(wouldBeCa, caKeyFileName)], {
+        cwd: root,
+        env: { ...workloadEnv({}), MESH_DATA_DIR: wouldBeCa },
+        encoding: "utf8",
+        timeout: childMs,
+      });
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim()).toBe(
+        "signer-workload: configuration error: MESH_MTLS=mesh needs the launcher's certificate signer: MESH_SIGNER_SOCKET and MESH_SIGNER_TOKEN are set by the launcher (make up); a workload never reads the CA key",
+      );
+      await expect(stat(wouldBeCa)).rejects.toThrow(/ENOENT/);
+    },
+    childMs,
+  );
 });

@@ -18,6 +18,8 @@ const world = new TestWorld();
 afterAll(() => world.close());
 
 const root = new URL("../../../", import.meta.url).pathname;
+/** A child node process compiles and loads the mesh first: generous on a busy two-core machine. */
+const childMs = 120_000;
 
 /** Answers with the principal the server saw. */
 const handlers: EchoServiceHandlers = {
@@ -104,22 +106,30 @@ describe("MESH_MTLS=off", () => {
         ...env,
       },
       encoding: "utf8",
-      timeout: 30_000,
+      timeout: childMs,
     });
 
-  it("without the test flag stops the program with one line", () => {
-    const result = offMain({ MESH_MTLS: "off" });
-    expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      "mesh-main: configuration error: MESH_MTLS=off turns off mTLS, peer identity and policy; it is for tests only and needs MESH_ALLOW_INSECURE=1",
-    );
-  });
+  it(
+    "without the test flag stops the program with one line",
+    () => {
+      const result = offMain({ MESH_MTLS: "off" });
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim()).toBe(
+        "mesh-main: configuration error: MESH_MTLS=off turns off mTLS, peer identity and policy; it is for tests only and needs MESH_ALLOW_INSECURE=1",
+      );
+    },
+    childMs,
+  );
 
-  it("starts with MESH_ALLOW_INSECURE=1", () => {
-    const result = offMain({ MESH_MTLS: "off", MESH_ALLOW_INSECURE: "1" });
-    expect(result.stderr).toBe("");
-    expect(result.stdout.trim()).toBe("started: off");
-  });
+  it(
+    "starts with MESH_ALLOW_INSECURE=1",
+    () => {
+      const result = offMain({ MESH_MTLS: "off", MESH_ALLOW_INSECURE: "1" });
+      expect(result.stderr).toBe("");
+      expect(result.stdout.trim()).toBe("started: off");
+    },
+    childMs,
+  );
 
   it("is refused programmatically too unless the config says allowInsecure", async () => {
     await expect(world.mesh("plain", { mtls: "off" })).rejects.toThrow(ConfigError);
