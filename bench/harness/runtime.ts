@@ -8,7 +8,7 @@ import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createLogger, type Logger, type MeshConfig, meshConfigFromEnv } from "@weft/mesh";
 import pino from "pino";
-import { loadOrCreateCa, spiffeId } from "../../mesh/src/identity/index.ts";
+import { loadOrCreateCa, localCaIssuer, spiffeId } from "../../mesh/src/identity/index.ts";
 
 /** Registers a real tracer provider (always-on sampling, batch processor) whose exporter discards. */
 export function startNoopSdkTracing(): () => Promise<void> {
@@ -40,6 +40,8 @@ export function benchMeshConfig(dirs: MeshDirs, overrides: Partial<MeshConfig> =
   return {
     ...meshConfigFromEnv({}),
     dataDir: dirs.meshDir,
+    // The benchmark holds its CA: every process signs its own CSR in-process (no launcher here).
+    issuer: localCaIssuer(dirs.meshDir),
     policyDir: dirs.policyDir,
     host: "127.0.0.1",
     port: 0,

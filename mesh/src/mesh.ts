@@ -11,12 +11,15 @@ import { resolveUpstream, upstreamTarget } from "./client/upstreams.ts";
 import type { Env } from "./config/env.ts";
 import { type MeshConfig, meshConfigFromEnv } from "./config/mesh-config.ts";
 import {
-  channelCredentials,
-  loadOrCreateCa,
+  assertTrustableTransport,
+  principalFromSpiffeId,
   principalResolver,
-  serverCredentials,
+  renewingChannelCredentials,
+  renewingServerCredentials,
   spiffeId,
+  WorkloadCertificates,
   type WorkloadIdentity,
+  workloadIssuer,
 } from "./identity/index.ts";
 import { loadPolicies, PolicyEngine } from "./policy/index.ts";
 import type { ServiceBinding } from "./rpc/binding.ts";
@@ -49,6 +52,13 @@ export interface ConnectTarget {
   name?: string;
   /** Budget of a call that sets none; defaults to MESH_CLIENT_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * The workload (service account) that must answer, mesh mode: the server's certificate must be
+   * spiffe://<trust domain>/ns/<namespace>/sa/<expectedIdentity>, or the connection is refused.
+   * Defaults to `name`; with neither, any workload of the trust domain is accepted. (In istio mode
+   * the sidecar verifies the server.)
+   */
+  expectedIdentity?: string;
 }
 
 /** One workload's mesh runtime: its identity, telemetry, policy, servers and upstream clients. */
@@ -59,7 +69,7 @@ export interface Mesh {
   readonly config: MeshConfig;
   readonly logger: Logger;
   readonly metrics: RpcMetrics;
-  /** This workload's certificate (mesh mode only). */
+  /** This workload's certificate in use now (mesh mode only); renewed before it expires. */
   readonly identity: WorkloadIdentity | undefined;
   /** The bound /metrics port, when enabled. */
   readonly metricsPort: number | undefined;
@@ -96,6 +106,8 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
   const env = options.env ?? process.env;
   const config = options.config ?? meshConfigFromEnv(env);
   const name = options.name;
+  // Refuse off without the test flag, and istio where no sidecar is guaranteed.
+  assertTrustableTransport(config);
   let app = options.app;
   const appOf = () => {
     app ??= loadApp();
@@ -111,10 +123,14 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       ? await startMetricsServer({ port: config.metricsPort, registry: metrics.registry })
       : undefined;
 
-  const identity =
+  // The certificate comes from the launcher's signer (or the program's own issuer) and is renewed
+  // in-process; the workload never opens the CA key.
+  const certificates =
     config.mtls === "mesh"
-      ? await (await loadOrCreateCa(config.dataDir)).issue({
+      ? await WorkloadCertificates.obtain({
           spiffeId: spiffeId({ trustDomain, namespace, serviceAccount: name }),
+          issuer: workloadIssuer(config),
+          logger,
         })
       : undefined;
   const policy = config.mtls === "off" ? undefined : new PolicyEngine(loadPolicies(config.policyDir));
@@ -126,9 +142,14 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       );
 
   const serverCreds = (): ServerCredentials =>
-    identity ? serverCredentials(identity) : GrpcServerCredentials.createInsecure();
-  const clientCreds = (): ChannelCredentials =>
-    identity ? channelCredentials(identity) : grpcCredentials.createInsecure();
+    certificates ? renewingServerCredentials(certificates) : GrpcServerCredentials.createInsecure();
+  /** Credentials that accept `serverWorkload` only, or any workload of the trust domain. */
+  const clientCreds = (serverWorkload?: string): ChannelCredentials => {
+    if (!certificates) return grpcCredentials.createInsecure();
+    if (serverWorkload === undefined) return renewingChannelCredentials(certificates);
+    const expected = spiffeId({ trustDomain, namespace, serviceAccount: serverWorkload });
+    return renewingChannelCredentials(certificates, { allowedServerPrincipals: [principalFromSpiffeId(expected)!] });
+  };
 
   const interceptors: ServerInterceptor[] = [observeCalls(logger, metrics)];
   if (policy) interceptors.push(requirePeerIdentity(), authorizeByPolicy(policy, workload, logger));
@@ -145,17 +166,20 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
     config,
     logger,
     metrics,
-    identity,
+    get identity() {
+      return certificates?.current;
+    },
     metricsPort: metricsServer?.port,
     pageTokens,
-    clientCredentials: clientCreds,
+    clientCredentials: () => clientCreds(),
     connect(binding, target) {
       const resolved = target === undefined ? resolveUpstream(appOf(), name, binding.desc.typeName, env) : undefined;
       const upstreamOptions: ConnectOptions = {
         ...config,
         target: target?.target ?? resolved!.target,
         name: target?.name ?? resolved?.service ?? binding.desc.typeName,
-        credentials: clientCreds(),
+        // The server must be the workload the manifest says serves this binding.
+        credentials: clientCreds(target?.expectedIdentity ?? target?.name ?? resolved?.service),
         timeoutMs: target?.timeoutMs ?? config.clientTimeoutMs,
         metrics,
         ...(resolved?.paths ? { declared: { paths: resolved.paths, where: resolved.declaredIn } } : {}),
@@ -174,7 +198,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
         authenticate: serveOptions.authenticate,
         credentials: serverCreds(),
         interceptors,
-        principalOf: principalResolver(config.mtls),
+        principalOf: principalResolver(config.mtls, { sidecarAddresses: config.sidecarAddresses }),
         logger,
       });
       servers.push(server);
@@ -182,7 +206,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
         {
           port: server.port,
           mtls: config.mtls,
-          principal: identity?.principal,
+          principal: certificates?.current.principal,
           services: services.map((s) => s.binding.desc.typeName),
         },
         "serving",
@@ -193,6 +217,7 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       closing ??= (async () => {
         await Promise.all(servers.map((s) => s.shutdown()));
         for (const upstream of upstreams) upstream.close();
+        certificates?.close();
         await metricsServer?.close();
         await stopTracing();
       })();

@@ -25,6 +25,9 @@ export interface ServiceSettings {
   databaseUrl: string;
   /** NATS servers, comma separated. */
   natsUrl: string;
+  /** This service's NATS user and password (empty: a NATS without authentication). */
+  natsUser: string;
+  natsPassword: string;
   /** Root of local state; the embedded database lives in `<dataDir>/<service>/db`. */
   dataDir: string;
 }
@@ -34,6 +37,8 @@ export function serviceSettingsFromEnv(env: Env = process.env): ServiceSettings 
     {
       databaseUrl: ["DATABASE_URL", text("", /^postgres(ql)?:\/\/.+/, "a postgres:// URL")],
       natsUrl: ["NATS_URL", text("nats://127.0.0.1:4222", /^(nats|tls|ws|wss):\/\/.+/, "a nats:// URL list")],
+      natsUser: ["NATS_USER", text("")],
+      natsPassword: ["NATS_PASSWORD", text("")],
       dataDir: ["WEFT_DATA_DIR", text(".data")],
     },
     env,
@@ -130,7 +135,12 @@ export async function startService<Schema extends Record<string, unknown>>(
       migrationsFolder: definition.migrationsFolder,
     });
     opened.push(() => database.close());
-    const bus = await connectEventBus({ servers: settings.natsUrl, name: definition.name });
+    const bus = await connectEventBus({
+      servers: settings.natsUrl,
+      name: definition.name,
+      user: settings.natsUser,
+      password: settings.natsPassword,
+    });
     opened.push(() => bus.close());
     // Producers declare their streams too, so events are kept before any consumer exists.
     for (const protoPackage of new Set(manifest.publishes.map(packageOf))) {

@@ -9,6 +9,8 @@ export interface NatsPlan {
   port: number;
   /** JetStream store for a NATS the launcher starts. */
   storeDir: string;
+  /** nats-server configuration for a NATS the launcher starts (its users: `writeNatsAuthorization`). */
+  configFile?: string;
 }
 
 export type NatsOutcome = { url: string; process: Supervised | undefined };
@@ -32,7 +34,11 @@ export async function provideNats(plan: NatsPlan, sink: LineSink): Promise<NatsO
     {
       name: "nats",
       command: "nats-server",
-      args: ["-a", plan.host, "-p", String(plan.port), "-js", "-sd", plan.storeDir],
+      // Flags after -c override the file, which holds only the users and their permissions.
+      args: [
+        ...(plan.configFile ? ["-c", plan.configFile] : []),
+        ...["-a", plan.host, "-p", String(plan.port), "-js", "-sd", plan.storeDir],
+      ],
       env: {},
     },
     sink,

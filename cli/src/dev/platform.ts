@@ -6,9 +6,10 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
 import { type App, addressVariable, type ServiceManifest } from "@weft/mesh/app";
-import { checkHealth } from "@weft/mesh/launcher";
+import { checkHealth, loadOrCreateCa, startCertificateSigner } from "@weft/mesh/launcher";
 import { provideDatabases } from "./databases.ts";
 import { provideNats } from "./nats.ts";
+import { writeNatsAuthorization } from "./nats-auth.ts";
 import { freePort, isListening, waitFor } from "./network.ts";
 import { type LineSink, type Supervised, startProcess, stopProcesses } from "./processes.ts";
 import { gatewayProgram, serviceProgram } from "./programs.ts";
@@ -67,9 +68,27 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   const say = options.progress ?? (() => {});
   const meshDir = join(options.dataDir, "mesh");
   const policyDir = join(app.root, "istio");
-  const natsPlan = { host: "127.0.0.1", port: options.natsPort ?? 4222, storeDir: join(options.dataDir, "nats") };
+  // A NATS the launcher starts has one user per service, which may publish only the events its
+  // manifest says it publishes.
+  const natsAuth = await writeNatsAuthorization(
+    join(options.dataDir, "nats-auth"),
+    app.services.map((service) => ({
+      name: service.name,
+      publishes: [...new Set(service.publishes.map((type) => type.slice(0, type.lastIndexOf("."))))],
+    })),
+  );
+  const natsPlan = {
+    host: "127.0.0.1",
+    port: options.natsPort ?? 4222,
+    storeDir: join(options.dataDir, "nats"),
+    configFile: natsAuth.configFile,
+  };
   let nats = await provideNats(natsPlan, options.logs);
-  say(nats.process ? `started nats-server (JetStream) at ${nats.url}` : `using NATS at ${nats.url}`);
+  say(
+    nats.process
+      ? `started nats-server (JetStream) at ${nats.url}, one user per service`
+      : `using NATS at ${nats.url} (started elsewhere: its authentication is its own)`,
+  );
 
   const addresses: Record<string, string> = {};
   for (const service of app.services) {
@@ -78,10 +97,19 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   const gatewayPort = options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
   const databaseUrls = await provideDatabases(app.services, options.pgUrl, options.databasePrefix ?? app.manifest.name);
 
+  // The launcher alone holds the CA; workloads get certificates from its signer, each with a
+  // one-time token for its own name (so no MESH_DATA_DIR in their environment).
+  const signer = await startCertificateSigner({
+    ca: await loadOrCreateCa(meshDir),
+    socketPath: join(options.dataDir, "run", "signer.sock"),
+    trustDomain: app.manifest.trustDomain,
+    namespace: app.manifest.namespace,
+    onRefusal: (reason) => options.logs("signer", `refused a certificate request: ${reason}`, "stderr"),
+  });
+
   const common: Record<string, string> = {
     WEFT_APP_DIR: app.root,
     WEFT_DATA_DIR: options.dataDir,
-    MESH_DATA_DIR: meshDir,
     MESH_POLICY_DIR: policyDir,
     NATS_URL: nats.url,
     GRPC_HOST: "127.0.0.1",
@@ -100,16 +128,21 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
         ...service.settings,
         ...service.devSettings,
         ...options.env,
+        // A fresh one-time token per start.
+        ...signer.enroll(service.name).env,
+        // Credentials only for the NATS the launcher started (a reused one has no users).
+        ...(nats.process ? natsAuth.envFor(service.name) : {}),
         GRPC_PORT: addresses[service.name]!.split(":")[1]!,
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       },
     };
   };
 
-  // The CA is created on first use; create it here, once, before the processes race for it.
+  // The launcher signs its own CSR in process.
   const mesh = await createMesh({
     name: "launcher",
-    config: { ...meshConfigFromEnv({}), dataDir: meshDir, policyDir, logLevel: "warn", port: 0 },
+    app,
+    config: { ...meshConfigFromEnv({}), issuer: signer.issuerFor("launcher"), policyDir, logLevel: "warn", port: 0 },
   });
   const running = new Map<string, Supervised>();
   const credentials = mesh.clientCredentials();
@@ -178,6 +211,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       );
       running.clear();
       await mesh.close();
+      await signer.close();
       if (nats.process) await stopProcesses([nats.process], 5_000);
     },
   };
@@ -194,6 +228,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
         env: {
           ...common,
           ...options.env,
+          ...signer.enroll("gateway").env,
           GATEWAY_HOST: "127.0.0.1",
           GATEWAY_PORT: String(gatewayPort),
           GRPC_PORT: "0",

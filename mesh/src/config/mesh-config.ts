@@ -1,5 +1,6 @@
-import { type MtlsMode, mtlsModes } from "../identity/index.ts";
-import { type Env, integer, oneOf, optionalText, readSettings, text } from "./env.ts";
+import { isIP } from "node:net";
+import { type CertificateIssuer, type MtlsMode, mtlsModes } from "../identity/index.ts";
+import { boolean, type Env, integer, oneOf, optionalText, readSettings, type Setting, text } from "./env.ts";
 
 /** Everything the mesh runtime reads from the environment. Services add their own settings. */
 export interface MeshConfig {
@@ -9,8 +10,35 @@ export interface MeshConfig {
    * x-forwarded-client-cert; off: plaintext, no identity and no policy — only for explicit tests.
    */
   mtls: MtlsMode;
-  /** Where the local CA lives (mesh mode). */
+  /**
+   * `MESH_MTLS=off` is refused unless this is set (`MESH_ALLOW_INSECURE=1`): plaintext without
+   * identity or policy is for tests that ask for it, never a default a deployment can fall into.
+   */
+  allowInsecure: boolean;
+  /**
+   * Where the local CA lives, for the program that holds it (the launcher, test harnesses).
+   * Workloads never read it: they get certificates from the signer, or from `issuer`.
+   */
   dataDir: string;
+  /** The launcher's certificate signer (mesh mode): its Unix socket and this workload's one-time token. */
+  signerSocket: string;
+  signerToken: string;
+  /**
+   * Signs this workload's certificates in-process instead of asking the signer: only for programs
+   * that hold the CA themselves (tests, benchmarks, the launcher's own mesh). Never from the
+   * environment.
+   */
+  issuer?: CertificateIssuer;
+  /**
+   * istio mode: peer addresses besides loopback that are the sidecar, whose
+   * x-forwarded-client-cert is believed (`MESH_SIDECAR_ADDRESSES`, comma separated IPs).
+   */
+  sidecarAddresses: readonly string[];
+  /**
+   * istio mode with GRPC_HOST not on loopback: the deployment states that an injected sidecar
+   * captures every inbound connection and PeerAuthentication is STRICT (`MESH_SIDECAR_INJECTED`).
+   */
+  sidecarInjected: boolean;
   /** The AuthorizationPolicy YAML the server enforces (mesh mode). */
   policyDir: string;
   /**
@@ -55,11 +83,28 @@ export interface MeshConfig {
 const hostPattern = /^[A-Za-z0-9.:\-[\]]+$/;
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** Comma-separated IP addresses. */
+function ipList(fallback: readonly string[]): Setting<readonly string[]> {
+  return {
+    expected: "comma-separated IP addresses",
+    fallback,
+    parse: (raw) => {
+      const addresses = raw.split(",").map((part) => part.trim());
+      return addresses.every((address) => isIP(address) !== 0) ? addresses : undefined;
+    },
+  };
+}
+
 export function meshConfigFromEnv(env: Env = process.env, defaults: Partial<MeshConfig> = {}): MeshConfig {
-  return readSettings<MeshConfig>(
+  const settings = readSettings<Omit<MeshConfig, "issuer">>(
     {
       mtls: ["MESH_MTLS", oneOf(defaults.mtls ?? "mesh", mtlsModes)],
+      allowInsecure: ["MESH_ALLOW_INSECURE", boolean(defaults.allowInsecure ?? false)],
       dataDir: ["MESH_DATA_DIR", text(defaults.dataDir ?? ".data/mesh")],
+      signerSocket: ["MESH_SIGNER_SOCKET", text(defaults.signerSocket ?? "")],
+      signerToken: ["MESH_SIGNER_TOKEN", text(defaults.signerToken ?? "", /^[A-Za-z0-9_-]+$/, "a signer token")],
+      sidecarAddresses: ["MESH_SIDECAR_ADDRESSES", ipList(defaults.sidecarAddresses ?? [])],
+      sidecarInjected: ["MESH_SIDECAR_INJECTED", boolean(defaults.sidecarInjected ?? false)],
       policyDir: ["MESH_POLICY_DIR", text(defaults.policyDir ?? "istio")],
       trustDomain: ["MESH_TRUST_DOMAIN", optionalText(/^[a-z0-9.-]+$/, "a DNS name", defaults.trustDomain)],
       namespace: ["MESH_NAMESPACE", optionalText(dnsLabel, "a Kubernetes namespace name", defaults.namespace)],
@@ -90,4 +135,5 @@ export function meshConfigFromEnv(env: Env = process.env, defaults: Partial<Mesh
     },
     env,
   );
+  return defaults.issuer ? { ...settings, issuer: defaults.issuer } : settings;
 }

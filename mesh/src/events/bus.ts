@@ -18,10 +18,17 @@ export const deadLetterStream = { name: "DEAD_LETTERS", subjects: ["dlq.>"] } as
  * Connects for good: NATS restarts are survived by reconnecting forever (publishers wait in the
  * relay's retry loop, consumers resume their durable consumers).
  */
-export async function connectEventBus(options: { servers: string; name: string }): Promise<EventBus> {
+export async function connectEventBus(options: {
+  servers: string;
+  name: string;
+  /** Credentials of this workload's NATS user, where the server requires them. */
+  user?: string;
+  password?: string;
+}): Promise<EventBus> {
   const nc = await connect({
     servers: options.servers.split(","),
     name: options.name,
+    ...(options.user ? { user: options.user, pass: options.password ?? "" } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   });

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, open, readFile, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { type CertificateAuthority, certificateAuthorityFromPem } from "./certificate-authority.ts";
 import { createRootCertificate, type RootCertificate } from "./root-certificate.ts";
@@ -33,8 +33,26 @@ async function readRoot(dir: string): Promise<RootCertificate | undefined> {
     throw error;
   }
   // Both files appear together (one rename), so a certificate without its key is damage, not a race.
-  const keyPem = await readFile(join(dir, caKeyFileName), "utf8");
+  const keyPath = join(dir, caKeyFileName);
+  await assertOwnerOnly(keyPath);
+  const keyPem = await readFile(keyPath, "utf8");
   return { certPem, keyPem };
+}
+
+/**
+ * The CA key mints every identity of the mesh: refuse to use one that others could have read (or
+ * replaced), rather than trust it. One line that says what to fix.
+ */
+export async function assertOwnerOnly(path: string): Promise<void> {
+  const info = await stat(path);
+  const mode = info.mode & 0o777;
+  const uid = process.getuid?.();
+  if ((mode & 0o077) !== 0 || (uid !== undefined && info.uid !== uid)) {
+    throw new Error(
+      `refusing the mesh CA key ${path}: it must be mode 0600 and owned by uid ${uid ?? "of this process"}, ` +
+        `but it is mode 0${mode.toString(8)} owned by uid ${info.uid} (fix: chown ${uid ?? "$USER"} ${path} && chmod 600 ${path})`,
+    );
+  }
 }
 
 async function createAtomically(dir: string): Promise<void> {

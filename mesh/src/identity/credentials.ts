@@ -1,6 +1,7 @@
-import { type ChannelCredentials, credentials, ServerCredentials } from "@grpc/grpc-js";
+import { type ChannelCredentials, credentials, experimental, ServerCredentials } from "@grpc/grpc-js";
 import { serverIdentityCheck } from "./server-identity-check.ts";
 import { trustDomainOfPrincipal } from "./spiffe.ts";
+import type { WorkloadCertificates } from "./workload-certificates.ts";
 import type { WorkloadIdentity } from "./workload-identity.ts";
 
 /** Server side of mesh mTLS: presents the workload certificate and requires a client certificate from the mesh CA. */
@@ -25,14 +26,35 @@ export function channelCredentials(
   identity: WorkloadIdentity,
   options: ChannelCredentialsOptions = {},
 ): ChannelCredentials {
-  const trustDomain = trustDomainOfPrincipal(identity.principal);
-  if (trustDomain === undefined) throw new RangeError(`not a mesh principal: ${identity.principal}`);
   return credentials.createSsl(
     Buffer.from(identity.caPem),
     Buffer.from(identity.keyPem),
     Buffer.from(identity.certPem),
-    {
-      checkServerIdentity: serverIdentityCheck(trustDomain, options.allowedServerPrincipals),
-    },
+    { checkServerIdentity: serverIdentityCheck(trustDomainOf(identity), options.allowedServerPrincipals) },
   );
+}
+
+/**
+ * `serverCredentials` that follow the workload's renewals: each new handshake presents the
+ * current certificate. (grpc-js 1.14 passes this function's two providers to its constructor in
+ * swapped order; one provider for both makes that harmless.)
+ */
+export function renewingServerCredentials(certificates: WorkloadCertificates): ServerCredentials {
+  return experimental.createCertificateProviderServerCredentials(certificates, certificates, true);
+}
+
+/** `channelCredentials` that follow the workload's renewals: each new connection presents the current certificate. */
+export function renewingChannelCredentials(
+  certificates: WorkloadCertificates,
+  options: ChannelCredentialsOptions = {},
+): ChannelCredentials {
+  return experimental.createCertificateProviderChannelCredentials(certificates, certificates, {
+    checkServerIdentity: serverIdentityCheck(trustDomainOf(certificates.current), options.allowedServerPrincipals),
+  });
+}
+
+function trustDomainOf(identity: WorkloadIdentity): string {
+  const trustDomain = trustDomainOfPrincipal(identity.principal);
+  if (trustDomain === undefined) throw new RangeError(`not a mesh principal: ${identity.principal}`);
+  return trustDomain;
 }

@@ -27,12 +27,27 @@ export interface Signer {
   readonly signingKey: CryptoKey;
 }
 
-/** Signs a fresh key pair into a workload certificate identified by its URI SAN, like Istio's. */
+/** Generates a key pair and signs it into a workload certificate (for a program that holds the CA itself). */
 export async function issueWorkloadCertificate(
   signer: Signer,
   request: IssueRequest,
   now: Date = new Date(),
 ): Promise<WorkloadIdentity> {
+  const keys = await generateKeyPair();
+  const signed = await signWorkloadKey(signer, keys.publicKey, request, now);
+  return { ...signed, keyPem: await privateKeyToPem(keys.privateKey) };
+}
+
+/**
+ * Signs a workload's public key into a certificate identified by its URI SAN, like Istio's: the
+ * one place leaves are built, whether the CA generated the key or a workload sent it in a CSR.
+ */
+export async function signWorkloadKey(
+  signer: Signer,
+  publicKey: CryptoKey,
+  request: IssueRequest,
+  now: Date = new Date(),
+): Promise<Omit<WorkloadIdentity, "keyPem">> {
   const principal = principalFromSpiffeId(request.spiffeId);
   if (principal === undefined) {
     throw new RangeError(`not a SPIFFE id of the form spiffe://<trust domain>/ns/<ns>/sa/<sa>: ${request.spiffeId}`);
@@ -45,7 +60,6 @@ export async function issueWorkloadCertificate(
     throw new RangeError(`ttlMs must be a number greater than -${clockSkewMs} (got ${ttlMs})`);
   }
 
-  const keys = await generateKeyPair();
   const names: JsonGeneralName[] = [
     { type: "url", value: request.spiffeId },
     ...uniqueDnsNames(request.dnsNames ?? []).map((value): JsonGeneralName => ({ type: "dns", value })),
@@ -59,7 +73,7 @@ export async function issueWorkloadCertificate(
       issuer: signer.certificate.subject,
       notBefore,
       notAfter,
-      publicKey: keys.publicKey,
+      publicKey,
       signingKey: signer.signingKey,
       signingAlgorithm: ecdsaWithSha256,
       extensions: [
@@ -67,7 +81,7 @@ export async function issueWorkloadCertificate(
         new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
         new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth]),
         new SubjectAlternativeNameExtension(names),
-        await SubjectKeyIdentifierExtension.create(keys.publicKey, false, webCrypto),
+        await SubjectKeyIdentifierExtension.create(publicKey, false, webCrypto),
         await AuthorityKeyIdentifierExtension.create(signer.certificate.publicKey, false, webCrypto),
       ],
     },
@@ -77,7 +91,6 @@ export async function issueWorkloadCertificate(
     spiffeId: request.spiffeId,
     principal,
     certPem: certificate.toString("pem"),
-    keyPem: await privateKeyToPem(keys.privateKey),
     caPem: signer.certPem,
     notAfter,
   };

@@ -8,6 +8,7 @@ import { type App, loadApp } from "../app/index.ts";
 import type { TokenVerifier } from "../auth/index.ts";
 import { type MeshConfig, meshConfigFromEnv } from "../config/mesh-config.ts";
 import { createTestDatabase, type TestDatabase } from "../data/index.ts";
+import { type CertificateIssuer, localCaIssuer } from "../identity/index.ts";
 import { createMesh, type Mesh } from "../mesh.ts";
 import type { ServiceBinding } from "../rpc/binding.ts";
 import { type RunningService, type ServiceDefinition, startService } from "../service.ts";
@@ -22,6 +23,8 @@ export { type TestClaims, TestTokens } from "./tokens.ts";
 export class TestMesh {
   readonly dir = mkdtempSync(join(tmpdir(), "weft-test-"));
   readonly app: App;
+  /** The scratch CA, held by the test itself: it signs any workload's CSR, which is what a test harness may do. */
+  readonly issuer: CertificateIssuer = localCaIssuer(join(this.dir, "ca"));
   private readonly meshes: Mesh[] = [];
   private readonly services: Array<RunningService<Record<string, unknown>>> = [];
   private readonly databases: TestDatabase[] = [];
@@ -34,6 +37,7 @@ export class TestMesh {
     return {
       ...meshConfigFromEnv({}),
       dataDir: join(this.dir, "ca"),
+      issuer: this.issuer,
       policyDir: join(this.app.root, "istio"),
       host: "127.0.0.1",
       port: 0,

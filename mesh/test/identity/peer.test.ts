@@ -45,13 +45,40 @@ describe("principalFromCallXfcc and principalResolver", () => {
     expect(principalFromCallXfcc(headerCall())).toBeUndefined();
   });
 
+  const from = (peer: string) => ({
+    ...headerCall("URI=spiffe://cluster.local/ns/shop/sa/gateway"),
+    getAuthContext: tlsCall(`URI:${orders}`).getAuthContext,
+    getPeer: () => peer,
+  });
+
   it("picks the source of the identity by mode", () => {
-    const both = {
-      ...headerCall("URI=spiffe://cluster.local/ns/shop/sa/gateway"),
-      getAuthContext: tlsCall(`URI:${orders}`).getAuthContext,
-    };
+    const both = from("127.0.0.6:41234");
     expect(principalResolver("mesh")(both)).toBe("cluster.local/ns/shop/sa/orders");
     expect(principalResolver("istio")(both)).toBe("cluster.local/ns/shop/sa/gateway");
     expect(principalResolver("off")(both)).toBeUndefined();
+  });
+
+  it.each([
+    ["127.0.0.6:41234"], // Envoy's inbound source address since Istio 1.10
+    ["127.0.0.1:41234"],
+    ["::1:41234"],
+    ["::ffff:127.0.0.6:41234"],
+  ])("istio: believes the header on a connection from the sidecar at %s", (peer) => {
+    expect(principalResolver("istio")(from(peer))).toBe("cluster.local/ns/shop/sa/gateway");
+  });
+
+  it.each([
+    ["10.0.3.7:50000"], // another pod reaching the port directly
+    ["::ffff:10.0.3.7:50000"],
+    ["fd00::7:50000"],
+    ["unknown"],
+  ])("istio: ignores the header on a connection from %s, which is not the sidecar", (peer) => {
+    expect(principalResolver("istio")(from(peer))).toBeUndefined();
+  });
+
+  it("istio: MESH_SIDECAR_ADDRESSES adds addresses that count as the sidecar", () => {
+    const resolve = principalResolver("istio", { sidecarAddresses: ["10.0.3.7"] });
+    expect(resolve(from("10.0.3.7:50000"))).toBe("cluster.local/ns/shop/sa/gateway");
+    expect(resolve(from("10.0.3.8:50000"))).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import { makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { EchoServiceBinding, type EchoServiceHandlers } from "@weft/gen/weft/echo/v1/echo_weft.js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { channelCredentials } from "../../src/identity/index.ts";
+import { channelCredentials, localCaIssuer } from "../../src/identity/index.ts";
 import { Code, type Mesh, provide, RpcError } from "../../src/index.ts";
 import { address, sleep, TestWorld } from "../support/workloads.ts";
 
@@ -107,7 +107,7 @@ describe("metrics", () => {
 describe("mTLS", () => {
   it("rejects a plaintext client", async () => {
     const server = await (await world.mesh("strict")).serve([provide(EchoServiceBinding, handlers)]);
-    const plaintext = await world.mesh("plaintext", { mtls: "off" });
+    const plaintext = await world.mesh("plaintext", { mtls: "off", allowInsecure: true });
     const client = plaintext.connect(EchoServiceBinding, { target: address(server.port), timeoutMs: 2_000 });
     const error = (await client.echo({ text: "hi" }).catch((e: unknown) => e)) as RpcError;
     expect(error).toBeInstanceOf(RpcError);
@@ -116,7 +116,7 @@ describe("mTLS", () => {
 
   it("rejects a client whose certificate comes from another CA", async () => {
     const server = await (await world.mesh("strict-2")).serve([provide(EchoServiceBinding, handlers)]);
-    const stranger = await world.mesh("orders", { dataDir: join(world.dir, "other-ca") });
+    const stranger = await world.mesh("orders", { issuer: localCaIssuer(join(world.dir, "other-ca")) });
     const client = stranger.connect(EchoServiceBinding, { target: address(server.port), timeoutMs: 2_000 });
     const error = (await client.echo({ text: "hi" }).catch((e: unknown) => e)) as RpcError;
     expect(error.code).toBe(Code.UNAVAILABLE);

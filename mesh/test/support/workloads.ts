@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { localCaIssuer } from "../../src/identity/index.ts";
 import { createMesh, type Mesh, type MeshConfig, meshConfigFromEnv } from "../../src/index.ts";
 
 /** An AuthorizationPolicy letting every workload of namespace `shop` call the echo fixtures. */
@@ -28,6 +29,8 @@ spec:
 export class TestWorld {
   readonly dir = mkdtempSync(join(tmpdir(), "weft-mesh-"));
   readonly meshes: Mesh[] = [];
+  /** The world's CA, held by the test: meshes get certificates from it in-process. */
+  readonly issuer = localCaIssuer(join(this.dir, "ca"));
 
   constructor(policyYaml = allowShopToCallFixtures) {
     mkdirSync(join(this.dir, "policy"));
@@ -41,6 +44,7 @@ export class TestWorld {
       namespace: "shop",
       trustDomain: "cluster.local",
       dataDir: join(this.dir, "ca"),
+      issuer: this.issuer,
       policyDir: join(this.dir, "policy"),
       host: "127.0.0.1",
       port: 0,
