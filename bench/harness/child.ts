@@ -27,7 +27,7 @@ interface Reply {
 }
 
 export async function startChild(entry: URL, options: ChildOptions): Promise<ChildHandle> {
-  const execArgv = ["--import", "tsx", "--no-deprecation"];
+  const execArgv = ["--conditions=weft-source", "--import", "tsx", "--no-deprecation"];
   if (options.cpuProfDir) execArgv.push("--cpu-prof", "--cpu-prof-dir", options.cpuProfDir);
   const child: ChildProcess = fork(entry.pathname, [], {
     execArgv,

@@ -118,11 +118,6 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
   const logger = options.logger ?? createLogger({ service: name, level: config.logLevel });
   const stopTracing = await startTracing({ serviceName: name });
   const metrics = new RpcMetrics({ collectDefaultMetrics: true });
-  const metricsServer =
-    config.metricsPort >= 0
-      ? await startMetricsServer({ port: config.metricsPort, registry: metrics.registry })
-      : undefined;
-
   // The certificate comes from the launcher's signer (or the program's own issuer) and is renewed
   // in-process; the workload never opens the CA key.
   const certificates =
@@ -133,7 +128,20 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
           logger,
         })
       : undefined;
-  const policy = config.mtls === "off" ? undefined : new PolicyEngine(loadPolicies(config.policyDir));
+  // What can still fail opens nothing of its own; on failure, what was opened is closed, so a
+  // program whose start failed can end.
+  let policy: PolicyEngine | undefined;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  try {
+    policy = config.mtls === "off" ? undefined : new PolicyEngine(loadPolicies(config.policyDir));
+    metricsServer =
+      config.metricsPort >= 0
+        ? await startMetricsServer({ port: config.metricsPort, registry: metrics.registry })
+        : undefined;
+  } catch (error) {
+    certificates?.close();
+    throw error;
+  }
   const workload = { namespace, labels: { app: name } };
   const pageTokens = config.pageTokenKey
     ? PageTokens.withKey(config.pageTokenKey)

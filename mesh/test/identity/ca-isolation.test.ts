@@ -72,12 +72,16 @@ function workloadEnv(token: Record<string, string>): Record<string, string> {
 
 /** Starts the workload fixture and reads the line it prints once serving. */
 async function startWorkload(env: Record<string, string>, uid?: number) {
-  const child = spawn(process.execPath, ["--import", "tsx", workload, join(dir, "ca", caKeyFileName)], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    ...(uid === undefined ? {} : { uid, gid: uid }),
-  });
+  const child = spawn(
+    process.execPath,
+    ["--conditions=weft-source", "--import", "tsx", workload, join(dir, "ca", caKeyFileName)],
+    {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(uid === undefined ? {} : { uid, gid: uid }),
+    },
+  );
   children.push(child);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
@@ -145,12 +149,16 @@ describe("a workload", () => {
     "without the signer does not start, and never creates or opens a CA",
     async () => {
       const wouldBeCa = join(dir, "workload-made-ca");
-      const result = spawnSync(process.execPath, ["--import", "tsx", workload, join(wouldBeCa, caKeyFileName)], {
-        cwd: root,
-        env: { ...workloadEnv({}), MESH_DATA_DIR: wouldBeCa },
-        encoding: "utf8",
-        timeout: childMs,
-      });
+      const result = spawnSync(
+        process.execPath,
+        ["--conditions=weft-source", "--import", "tsx", workload, join(wouldBeCa, caKeyFileName)],
+        {
+          cwd: root,
+          env: { ...workloadEnv({}), MESH_DATA_DIR: wouldBeCa },
+          encoding: "utf8",
+          timeout: childMs,
+        },
+      );
       expect(result.status).toBe(2);
       expect(result.stderr.trim()).toBe(
         "signer-workload: configuration error: MESH_MTLS=mesh needs the launcher's certificate signer: MESH_SIGNER_SOCKET and MESH_SIGNER_TOKEN are set by the launcher (make up); a workload never reads the CA key",

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../src/data/index.ts";
 import { connectEventBus } from "../../src/events/index.ts";
+import { type CertificateSigner, loadOrCreateCa, startCertificateSigner } from "../../src/launcher/index.ts";
 import { writeEchoApp } from "../support/echo-app.ts";
 import { allowShopToCallFixtures, TestWorld } from "../support/workloads.ts";
 
@@ -16,9 +17,17 @@ const consumerName = `failing-start-${process.pid}`;
 let database: TestDatabase;
 let taken: Server;
 let takenPort: number;
+let signer: CertificateSigner;
 
 beforeAll(async () => {
   database = await createTestDatabase("failed_start");
+  // The child gets its certificate as a launched workload does: from a signer, with a token.
+  signer = await startCertificateSigner({
+    ca: await loadOrCreateCa(join(world.dir, "ca")),
+    socketPath: join(world.dir, "signer.sock"),
+    trustDomain: "cluster.local",
+    namespace: "demo-ns",
+  });
   taken = createServer();
   takenPort = await new Promise<number>((resolve) =>
     taken.listen(0, "127.0.0.1", () => resolve((taken.address() as { port: number }).port)),
@@ -27,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   taken?.close();
+  await signer?.close();
   await database?.drop();
   const bus = await connectEventBus({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "cleanup" });
   await bus.jsm.consumers.delete("WEFT_ECHO_V1", consumerName).catch(() => {});
@@ -40,23 +50,27 @@ function runFailingService(failAt: "setup" | "serve", grpcPort: number) {
   const policies = join(world.dir, "policies");
   mkdirSync(policies, { recursive: true });
   writeFileSync(join(policies, "fixtures.yaml"), allowShopToCallFixtures);
-  const child = spawn(process.execPath, ["--import", "tsx", "mesh/test/service/failing-start-main.ts"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      FAIL_AT: failAt,
-      CONSUMER_NAME: consumerName,
-      WEFT_APP_DIR: app,
-      DATABASE_URL: database.url,
-      MESH_DATA_DIR: join(world.dir, "ca"),
-      MESH_POLICY_DIR: policies,
-      GRPC_HOST: "127.0.0.1",
-      GRPC_PORT: String(grpcPort),
-      METRICS_PORT: "0",
-      LOG_LEVEL: "silent",
+  const child = spawn(
+    process.execPath,
+    ["--conditions=weft-source", "--import", "tsx", "mesh/test/service/failing-start-main.ts"],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        FAIL_AT: failAt,
+        CONSUMER_NAME: consumerName,
+        WEFT_APP_DIR: app,
+        DATABASE_URL: database.url,
+        ...signer.enroll("counter").env,
+        MESH_POLICY_DIR: policies,
+        GRPC_HOST: "127.0.0.1",
+        GRPC_PORT: String(grpcPort),
+        METRICS_PORT: "0",
+        LOG_LEVEL: "silent",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => {
     output += chunk.toString();
