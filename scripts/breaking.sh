@@ -47,7 +47,10 @@ if ! git cat-file -e "$against:proto" 2>/dev/null; then
   echo "breaking: $against has no proto/ folder: nothing to compare with."
   exit 0
 fi
-git archive "$against" -- buf.yaml proto $(git cat-file -e "$against:mesh/test/proto" 2>/dev/null && echo mesh/test/proto) \
+# Every local buf module that ref has (its buf.yaml lists them): proto/, Weft's own mesh/proto, the fixtures.
+git archive "$against" -- buf.yaml proto \
+  $(git cat-file -e "$against:mesh/proto" 2>/dev/null && echo mesh/proto) \
+  $(git cat-file -e "$against:mesh/test/proto" 2>/dev/null && echo mesh/test/proto) \
   | tar -x -C "$before"
 ln -s "$root/node_modules" "$before/node_modules"
 

@@ -105,8 +105,14 @@ describe("weft new service notes", () => {
     expect(lock.packages["node_modules/@minimal/notes"]).toEqual({ resolved: "services/notes", link: true });
     expect((await weft(["manifests", "--check"], root)).code).toBe(0);
     const policy = await weft(["policy"], root);
-    expect(policy.stdout).toContain("notes (minimal.notes.v1.NotesService)");
-    expect(policy.stdout).toMatch(/gateway\s+NotesService\/CreateItem, NotesService\/GetItem, NotesService\/ListItems/);
+    expect(policy.stdout).toBe(
+      [
+        "gateway → notes /minimal.notes.v1.NotesService/CreateItem",
+        "gateway → notes /minimal.notes.v1.NotesService/GetItem",
+        "gateway → notes /minimal.notes.v1.NotesService/ListItems",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("refuses to scaffold it twice", async () => {

@@ -29,7 +29,7 @@ const orders = "proto/shop/orders/v1/orders.proto";
 beforeEach(() => {
   // A scratch repository holding this checkout's contracts as its first commit.
   repo = mkdtempSync(join(tmpdir(), "weft-breaking-"));
-  for (const path of ["buf.yaml", "proto", "mesh/test/proto", "scripts/breaking.sh"]) {
+  for (const path of ["buf.yaml", "proto", "mesh/proto", "mesh/test/proto", "scripts/breaking.sh"]) {
     cpSync(join(root, path), join(repo, path), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(repo, "node_modules"));

@@ -75,6 +75,12 @@ export const devCommand: Command = {
     const settings = devSettings(app);
     const say = (line: string) => process.stdout.write(`\x1b[1m▸ ${line}\x1b[0m\n`);
     const logs = await prettyLines([...app.services.map((s) => s.name), "gateway", "nats", "seed"]);
+    // Ctrl-C (or SIGTERM) at any point stops everything: during the start it is noted and acted
+    // on as soon as the platform is up (a terminal's Ctrl-C reaches the children directly anyway).
+    const stopped = new Promise<NodeJS.Signals>((done) => {
+      process.once("SIGINT", () => done("SIGINT"));
+      process.once("SIGTERM", () => done("SIGTERM"));
+    });
     const platform = await startPlatform(app, {
       dataDir: resolve(app.root, settings.dataDir),
       gatewayPort: settings.gatewayPort,
@@ -83,11 +89,6 @@ export const devCommand: Command = {
       freeServicePorts: settings.freePorts,
       logs,
       progress: say,
-    });
-    // Ctrl-C while seeding still stops cleanly.
-    const stopped = new Promise<NodeJS.Signals>((done) => {
-      process.once("SIGINT", () => done("SIGINT"));
-      process.once("SIGTERM", () => done("SIGTERM"));
     });
     try {
       if (await runSeed(platform, logs)) say(`seeded (${app.manifest.dev.seed})`);

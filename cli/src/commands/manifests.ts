@@ -7,7 +7,7 @@ import { type App, checkAppContracts, loadContracts } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
-import { driftProblems, renderAll, staleFiles } from "../derive/render.ts";
+import { driftProblems, readOverlays, renderAll, staleFiles } from "../derive/index.ts";
 
 export interface ManifestChanges {
   /** Files written that did not exist. */
@@ -22,7 +22,7 @@ export interface ManifestChanges {
 export function writeManifests(app: App): ManifestChanges {
   const registry = loadContracts(app.root);
   checkAppContracts(app, registry);
-  const files = renderAll(app, registry);
+  const files = renderAll(app, registry, readOverlays(app.root));
   const changes: ManifestChanges = { created: [], changed: [], removed: staleFiles(app.root, files) };
   for (const path of changes.removed) rmSync(join(app.root, path));
   for (const [path, content] of files) {
@@ -49,7 +49,7 @@ export const manifestsCommand: Command = {
     if (values.check) {
       const registry = loadContracts(app.root);
       checkAppContracts(app, registry);
-      const problems = driftProblems(app.root, renderAll(app, registry));
+      const problems = driftProblems(app.root, renderAll(app, registry, readOverlays(app.root)));
       for (const problem of problems) process.stderr.write(`${problem}\n`);
       if (problems.length > 0) return 1;
       process.stdout.write("derived files are up to date\n");

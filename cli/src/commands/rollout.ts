@@ -5,7 +5,7 @@ import type { App } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
-import { workloadNames } from "../derive/workloads.ts";
+import { workloadNames } from "../derive/index.ts";
 import { UsageError } from "../errors.ts";
 import { runTool } from "../exec.ts";
 import { packageRoot } from "../self.ts";

@@ -3,7 +3,7 @@
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
-import { workloadNames } from "../derive/workloads.ts";
+import { workloadNames } from "../derive/index.ts";
 
 const usage = "weft workloads";
 

@@ -155,17 +155,17 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   const startService = async (name: string) => {
     const service = serviceNamed(name);
     const started = Date.now();
-    const process = startProcess(specFor(service), options.logs);
-    running.set(name, process);
+    const supervised = startProcess(specFor(service), options.logs);
+    running.set(name, supervised);
     const address = addresses[name]!;
-    const exited = process.exited.then(() => false);
+    const exited = supervised.exited.then(() => false);
     const healthy = await Promise.race([
       waitFor(async () => (await checkHealth(address, credentials)) === "SERVING", healthTimeoutMs),
       exited,
     ]);
     if (!healthy) {
       const why =
-        process.child.exitCode !== null || process.child.signalCode !== null
+        supervised.child.exitCode !== null || supervised.child.signalCode !== null
           ? "exited"
           : `did not become SERVING within ${healthTimeoutMs / 1000} s`;
       throw new Error(`${name} ${why} (see its log lines above)`);
@@ -183,10 +183,10 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       return nats.url;
     },
     async kill(name, signal = "SIGKILL") {
-      const process = running.get(name);
-      if (!process) return;
-      process.child.kill(signal);
-      await process.exited;
+      const supervised = running.get(name);
+      if (!supervised) return;
+      supervised.child.kill(signal);
+      await supervised.exited;
       running.delete(name);
       // The process is the service itself (no wrapper that could leave it running): its port is free.
       const [host, port] = addresses[name]!.split(":");

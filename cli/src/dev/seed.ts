@@ -9,17 +9,17 @@ import { type LineSink, startProcess } from "./processes.ts";
 export async function runSeed(platform: Platform, logs: LineSink, env: Record<string, string> = {}): Promise<boolean> {
   const seed = platform.app.manifest.dev.seed;
   if (seed === undefined) return false;
-  const process = startProcess(
+  const seeding = startProcess(
     {
       name: "seed",
-      command: globalThis.process.execPath,
+      command: process.execPath,
       args: [...typescriptNodeArgs(), join(platform.app.root, seed)],
       cwd: platform.app.root,
       env: { ...env, WEFT_APP_DIR: platform.app.root, WEFT_GATEWAY_URL: platform.gatewayUrl },
     },
     logs,
   );
-  const outcome = await process.exited;
+  const outcome = await seeding.exited;
   if (outcome !== 0) throw new Error(`the seed module ${seed} failed (${outcome}); see its lines above`);
   return true;
 }

@@ -1,7 +1,7 @@
 // @weft/mesh/testing: what service tests need to run a service for real on this machine — a
 // fresh database on the test PostgreSQL, a scratch CA, the app's istio/ policies — and to call it
 // as a given workload.
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type App, loadApp } from "../app/index.ts";
@@ -17,20 +17,31 @@ export { createTestDatabase, type TestDatabase } from "../data/index.ts";
 export { type TestClaims, TestTokens } from "./tokens.ts";
 
 /**
+ * The workload name of a test's own probe: the one caller the scratch mesh lets call any RPC of
+ * any service (to read back state through RPCs no service of the app calls, such as a GetX only
+ * an operator would use). Every other caller gets exactly what the app's policies allow.
+ */
+export const testOperator = "weft-test-operator";
+
+/**
  * A scratch mesh for the app under test (loadApp(): the one the tests run in): temp CA, the app's
- * istio/ policies, loopback, free ports, quiet logs.
+ * istio/ policies (plus one rule for `testOperator`), loopback, free ports, quiet logs.
  */
 export class TestMesh {
   readonly dir = mkdtempSync(join(tmpdir(), "weft-test-"));
   readonly app: App;
   /** The scratch CA, held by the test itself: it signs any workload's CSR, which is what a test harness may do. */
   readonly issuer: CertificateIssuer = localCaIssuer(join(this.dir, "ca"));
+  private readonly policyDir: string;
   private readonly meshes: Mesh[] = [];
   private readonly services: Array<RunningService<Record<string, unknown>>> = [];
   private readonly databases: TestDatabase[] = [];
 
   constructor(app: App = loadApp()) {
     this.app = app;
+    this.policyDir = join(this.dir, "policies");
+    cpSync(join(app.root, "istio"), this.policyDir, { recursive: true });
+    writeFileSync(join(this.policyDir, "test-operator.yaml"), testOperatorPolicy(app));
   }
 
   config(overrides: Partial<MeshConfig> = {}): MeshConfig {
@@ -38,7 +49,7 @@ export class TestMesh {
       ...meshConfigFromEnv({}),
       dataDir: join(this.dir, "ca"),
       issuer: this.issuer,
-      policyDir: join(this.app.root, "istio"),
+      policyDir: this.policyDir,
       host: "127.0.0.1",
       port: 0,
       logLevel: (process.env.WEFT_TEST_LOG_LEVEL as MeshConfig["logLevel"]) ?? "silent",
@@ -86,10 +97,32 @@ export class TestMesh {
     return mesh.connect(binding, { target: address });
   }
 
+  /** A typed client calling as `testOperator`, whom the scratch mesh lets call anything. */
+  operator<Handlers, Client>(binding: ServiceBinding<Handlers, Client>, address: string): Promise<Client> {
+    return this.client(testOperator, binding, address);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.services.map((s) => s.stop()));
     await Promise.all(this.meshes.map((m) => m.close()));
     await Promise.all(this.databases.map((d) => d.drop()));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** An extra ALLOW for the test operator on every workload of the app's namespace (Istio ORs ALLOW rules). */
+function testOperatorPolicy(app: App): string {
+  const principal = app.spiffeId(testOperator).replace(/^spiffe:\/\//, "");
+  return `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: weft-test-operator
+  namespace: ${app.manifest.namespace}
+spec:
+  action: ALLOW
+  rules:
+    - from:
+        - source:
+            principals: ["${principal}"]
+`;
 }

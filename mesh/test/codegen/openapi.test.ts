@@ -3,6 +3,7 @@ import { create, createFileRegistry, type DescMethod, fromBinary, getOption, has
 import { CodeGeneratorRequestSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { http } from "@weft/gen/google/api/annotations_pb.js";
 import type { HttpRule } from "@weft/gen/google/api/http_pb.js";
+import { allow_anonymous as allowAnonymous } from "@weft/gen/weft/api/v1/access_pb.js";
 import { describe, expect, it } from "vitest";
 import type { OpenApiDocument, Operation } from "../../src/codegen/openapi/openapi-types.ts";
 import { openApiPlugin } from "../../src/codegen/openapi/plugin.ts";
@@ -37,14 +38,19 @@ function shopDocument(): OpenApiDocument {
  * The shop's REST routes read straight from the descriptors with the generated HttpRule types,
  * independently of the plugin's own (reflective) reading.
  */
-function expectedRoutes(): { method: string; path: string; rpc: string }[] {
+function expectedRoutes(): { method: string; path: string; rpc: string; anonymous: boolean }[] {
   const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: shopImage() }));
-  const routes: { method: string; path: string; rpc: string }[] = [];
+  const routes: { method: string; path: string; rpc: string; anonymous: boolean }[] = [];
   const add = (method: DescMethod, rule: HttpRule) => {
     const { case: verb, value } = rule.pattern;
     if (verb === undefined) return;
     const [httpMethod, path] = verb === "custom" ? [value.kind.toLowerCase(), value.path] : [verb, value];
-    routes.push({ method: httpMethod, path, rpc: `${method.parent.name}_${method.name}` });
+    routes.push({
+      method: httpMethod,
+      path,
+      rpc: `${method.parent.name}_${method.name}`,
+      anonymous: getOption(method, allowAnonymous),
+    });
   };
   for (const file of registry.files) {
     if (!file.proto.package.startsWith("shop.")) continue;
@@ -249,15 +255,22 @@ describe("protoc-gen-weft-openapi on the shop", () => {
     expect(doc.components.securitySchemes.bearer).toEqual(
       expect.objectContaining({ type: "http", scheme: "bearer", bearerFormat: "JWT" }),
     );
-    // The five RPCs the contracts mark allow_anonymous, by their REST routes.
-    const publicKeys = new Set([
+    // The RPCs the contracts mark allow_anonymous, by their REST routes, read from the descriptors
+    // independently of the plugin: the shop's five, and those of any service scaffolded since
+    // (`weft new service` marks its RPCs allow_anonymous).
+    const shopPublic = [
       "POST /v1/auth/signup",
       "POST /v1/auth/login",
       "GET /.well-known/jwks.json",
       "GET /v1/products",
       "GET /v1/products/{id}",
-    ]);
-    expect(publicKeys.size).toBe(5);
+    ];
+    const publicKeys = new Set(
+      expectedRoutes()
+        .filter((route) => route.anonymous)
+        .map((route) => `${route.method.toUpperCase()} ${route.path}`),
+    );
+    for (const key of shopPublic) expect(publicKeys).toContain(key);
     let publicSeen = 0;
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
@@ -269,7 +282,7 @@ describe("protoc-gen-weft-openapi on the shop", () => {
         }
       }
     }
-    expect(publicSeen).toBe(5);
+    expect(publicSeen).toBe(publicKeys.size);
   });
 
   it("resolves every $ref and keeps only schemas something refers to", () => {

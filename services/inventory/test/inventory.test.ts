@@ -224,7 +224,7 @@ describe("reservations", () => {
     const held = await reserve([[p, 2]], { ttlSeconds: 1 });
     expect((await stockOf(p)).available).toBe(0n);
     await expect
-      .poll(async () => (await world.orders.getReservation({ id: held.id })).reservation!.state, {
+      .poll(async () => (await world.operator.getReservation({ id: held.id })).reservation!.state, {
         timeout: 5_000,
         interval: 200,
       })
@@ -245,7 +245,7 @@ describe("reservations", () => {
       [b!, 1],
       [a!, 1],
     ]);
-    const { reservation } = await world.orders.getReservation({ id: held.id });
+    const { reservation } = await world.operator.getReservation({ id: held.id });
     expect(reservation!.lines.map((l) => l.productId)).toEqual([a, b]);
     expect(reservation!.expireTime).toBeDefined();
   });
@@ -305,7 +305,7 @@ describe("bad input", () => {
       [() => world.orders.commit({ reservationId: "r", idempotencyKey: "k".repeat(500) }), ["idempotency_key"]],
       [() => world.orders.restock({ reservationId: "r", reason: "r".repeat(1_000) }), ["reason"]],
       [() => world.gateway.getStock({ productId: "" }), ["product_id"]],
-      [() => world.orders.getReservation({ id: "" }), ["id"]],
+      [() => world.operator.getReservation({ id: "" }), ["id"]],
     ];
     for (const [call, fields] of cases) {
       const error = await failure(call());
@@ -322,7 +322,7 @@ describe("bad input", () => {
 
   it("answers unknown reservations with NOT_FOUND", async () => {
     for (const call of [
-      () => world.orders.getReservation({ id: randomUUID() }),
+      () => world.operator.getReservation({ id: randomUUID() }),
       () => world.orders.release({ reservationId: randomUUID() }),
       () => world.orders.commit({ reservationId: randomUUID() }),
       () => world.orders.restock({ reservationId: randomUUID() }),

@@ -10,12 +10,14 @@ export async function startInventory(env: Record<string, string> = {}) {
   const service = await mesh.start(inventoryService(), { env, verifier: tokens.verifier() });
   const orders: InventoryServiceClient = await mesh.client("orders", InventoryServiceBinding, service.address);
   const gateway: InventoryServiceClient = await mesh.client("gateway", InventoryServiceBinding, service.address);
+  // GetReservation is called by no service of the shop: only the test's own probe may read one back.
+  const operator: InventoryServiceClient = await mesh.operator(InventoryServiceBinding, service.address);
   const admin = await tokens.bearer("admin");
   /** Sets a product's on_hand as an admin through the gateway. */
   async function stockUp(productId: string, units: number): Promise<void> {
     await gateway.adjustStock({ productId, delta: BigInt(units), reason: "delivery" }, admin);
   }
-  return { mesh, tokens, service, orders, gateway, admin, stockUp, close: () => mesh.close() };
+  return { mesh, tokens, service, orders, gateway, operator, admin, stockUp, close: () => mesh.close() };
 }
 
 /** The RpcError a call failed with (fails the test if it succeeded). */

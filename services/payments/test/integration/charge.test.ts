@@ -65,7 +65,7 @@ describe("Charge", () => {
     await expect
       .poll(async () => (await payments.eventsAbout(payment!.id))[0]?.publishedAt, { timeout: 10_000 })
       .toBeInstanceOf(Date);
-    const { payment: read } = await payments.orders.getPayment({ id: payment!.id });
+    const { payment: read } = await payments.operator.getPayment({ id: payment!.id });
     expect(read).toEqual(payment);
   });
 
@@ -145,7 +145,7 @@ describe("Charge", () => {
     expect(paymentId).toMatch(/^[0-9a-f-]{36}$/);
     // Recorded, with its event, and no money moved.
     expect(await payments.counts()).toEqual({ ...before, payments: before.payments + 1, outbox: before.outbox + 1 });
-    const { payment } = await payments.orders.getPayment({ id: paymentId! });
+    const { payment } = await payments.operator.getPayment({ id: paymentId! });
     expect(payment).toMatchObject({
       status: PaymentStatus.FAILED,
       failureReason: "CARD_DECLINED",
@@ -165,7 +165,7 @@ describe("Charge", () => {
   });
 
   it("answers an unknown payment id with NOT_FOUND", async () => {
-    const missing = await failureOf(payments.orders.getPayment({ id: "018f0000-0000-7000-8000-000000000000" }));
+    const missing = await failureOf(payments.operator.getPayment({ id: "018f0000-0000-7000-8000-000000000000" }));
     expectReason(missing, Code.NOT_FOUND, "PAYMENT_NOT_FOUND");
   });
 });

@@ -96,7 +96,7 @@ describe("Refund", () => {
     const rest = await payments.orders.refund({ paymentId: payment.id, idempotencyKey: unique("refund") });
     expect(rest.refund?.amount?.amountMinor).toBe(500n);
     expect(rest.payment).toMatchObject({ status: PaymentStatus.REFUNDED, refunded: { amountMinor: 1_000n } });
-    expect((await payments.orders.getPayment({ id: payment.id })).payment?.status).toBe(PaymentStatus.REFUNDED);
+    expect((await payments.operator.getPayment({ id: payment.id })).payment?.status).toBe(PaymentStatus.REFUNDED);
     expect(await expectLedgerConsistent(payment.id)).toBe(1_000n);
   });
 

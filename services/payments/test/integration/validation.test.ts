@@ -86,7 +86,7 @@ describe("bad input is INVALID_ARGUMENT with field violations, and writes nothin
     expectRefused(() => payments.orders.refund(request()), fields),
   );
   it.each(getCases)("GetPayment: %s", (_, request, fields) =>
-    expectRefused(() => payments.orders.getPayment(request), fields),
+    expectRefused(() => payments.operator.getPayment(request), fields),
   );
 
   it("left the valid payment untouched", async () => {

@@ -19,11 +19,15 @@ export async function startPayments(
   const { env, ...serviceOptions } = options;
   const service = await mesh.start(createPaymentsService(serviceOptions), env ? { env } : {});
   const orders: PaymentServiceClient = await mesh.client("orders", PaymentServiceBinding, service.address);
+  // GetPayment is called by no service of the shop, so no policy admits anyone to it but the test's own probe.
+  const operator: PaymentServiceClient = await mesh.operator(PaymentServiceBinding, service.address);
   const db = service.db;
   return {
     service,
-    /** The client of the only workload the policy lets in. */
+    /** The client of the only workload the policy lets in (for Charge and Refund). */
     orders,
+    /** The test's probe, for reading payments back with GetPayment. */
+    operator,
     db,
     /** Row counts of every table a call could write to. */
     async counts() {
