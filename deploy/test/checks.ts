@@ -550,6 +550,36 @@ export function ingressJwtProblems(objects: readonly KubeObject[]): string[] {
   return problems;
 }
 
+/**
+ * A workload told a sidecar is injected (MESH_SIDECAR_INJECTED, which lets istio mode bind 0.0.0.0
+ * and trust x-forwarded-client-cert from the sidecar's address) must really get one: its
+ * namespace has istio-injection enabled and its pod does not opt out.
+ */
+export function sidecarProblems(objects: readonly KubeObject[]): string[] {
+  const problems: string[] = [];
+  for (const workload of ofKind(objects, "Deployment")) {
+    const where = `Deployment ${workload.metadata.namespace}/${workload.metadata.name}`;
+    for (const container of containers(workload)) {
+      const env = environment(objects, workload, container);
+      if (env.get("MESH_MTLS") !== "istio" || env.get("MESH_SIDECAR_INJECTED") !== "true") continue;
+      const namespace = objects.find(
+        (object) => object.kind === "Namespace" && object.metadata.name === workload.metadata.namespace,
+      );
+      if (map(namespace?.metadata.labels)["istio-injection"] !== "enabled") {
+        problems.push(
+          `${where}: MESH_SIDECAR_INJECTED=true but namespace ${workload.metadata.namespace} has no istio-injection: enabled`,
+        );
+      }
+      const template = map(map(workload.spec).template);
+      const optOut = [map(map(template.metadata).annotations), map(map(template.metadata).labels)].some(
+        (fields) => fields["sidecar.istio.io/inject"] === "false",
+      );
+      if (optOut) problems.push(`${where}: MESH_SIDECAR_INJECTED=true but the pod opts out of sidecar injection`);
+    }
+  }
+  return problems;
+}
+
 export const crossChecks = {
   policyPathProblems,
   principalProblems,
@@ -560,4 +590,5 @@ export const crossChecks = {
   shutdownProblems,
   streamingRouteProblems,
   ingressJwtProblems,
+  sidecarProblems,
 } as const;

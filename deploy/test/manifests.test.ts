@@ -115,6 +115,15 @@ describe.each(overlays)("%s overlay", (overlay) => {
 describe("the checks catch broken manifests", () => {
   const broken = () => structuredClone(rendered.get("prod")!);
 
+  it("a workload that opts out of the sidecar it is told it has", () => {
+    const objects = broken();
+    const template = at(find(objects, "Deployment", "payments"), "spec", "template");
+    at(template, "metadata").annotations = { "sidecar.istio.io/inject": "false" };
+    expect(crossChecks.sidecarProblems(objects)).toEqual([
+      "Deployment shop/payments: MESH_SIDECAR_INJECTED=true but the pod opts out of sidecar injection",
+    ]);
+  });
+
   it("a probe on a port name that does not exist", () => {
     const objects = broken();
     at(container(objects, "gateway"), "livenessProbe", "httpGet").port = "admin";

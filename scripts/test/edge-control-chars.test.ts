@@ -20,7 +20,7 @@ let base: string;
 beforeAll(async () => {
   // The same few accounts are tried many times: keep the login and sign-up backoff out of the way.
   const identity = await world.start(identityService(), {
-    env: { LOGIN_FREE_ATTEMPTS: "1000", SIGN_UP_FREE_ATTEMPTS: "1000" },
+    env: { LOGIN_FREE_ATTEMPTS: "1000", SIGN_UP_FREE_ATTEMPTS: "1000", IDENTITY_DEV_KEY_ENCRYPTION: "true" },
   });
   const catalog = await world.start(catalogService(), {
     env: { IDENTITY_ADDR: identity.address, CATALOG_INVENTORY_CONSUMER: `catalog-control-${run}` },

@@ -508,8 +508,12 @@ metadata:
 data:
   # The image holds weft.app.yaml and services/*/weft.yaml here: the runtime reads the app from them.
   WEFT_APP_DIR: ${imageAppDir}
-  # The sidecar terminates mTLS; the app reads the peer from x-forwarded-client-cert.
+  # The sidecar terminates mTLS; the app reads the peer from x-forwarded-client-cert, and only from
+  # the sidecar's address. The app binds 0.0.0.0 (Istio forwards inbound traffic to the pod IP), so
+  # it refuses to start in istio mode unless told a sidecar is injected: the namespace has
+  # istio-injection enabled and deploy/test checks no workload opts out.
   MESH_MTLS: istio
+  MESH_SIDECAR_INJECTED: "true"
   MESH_TRUST_DOMAIN: ${app.manifest.trustDomain}
   MESH_NAMESPACE: ${app.manifest.namespace}
   # The image ships istio/ at ${imageAppDir}/istio: the app enforces the same policies as the sidecar.

@@ -1,5 +1,5 @@
-import { RetryInfoSchema } from "@weft/gen/google/rpc/error_details_pb.js";
 import { Code, RpcError } from "@weft/mesh";
+import { RetryInfoSchema } from "@weft/mesh/contracts";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 export interface RateLimitSettings {

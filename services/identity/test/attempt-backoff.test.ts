@@ -20,6 +20,7 @@ const env = {
   SIGN_UP_FREE_ATTEMPTS: "2",
   ATTEMPT_BACKOFF_BASE_MS: String(baseMs),
   ATTEMPT_BACKOFF_MAX_MS: "60000",
+  IDENTITY_DEV_KEY_ENCRYPTION: "true",
 };
 const run = randomUUID().slice(0, 8);
 const email = (name: string) => `${name}-${run}@example.com`;

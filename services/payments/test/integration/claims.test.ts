@@ -108,7 +108,7 @@ describe("Charge claims the key before the provider", () => {
   it("hides a pending payment: GetPayment says NOT_FOUND until the provider decided", async () => {
     const request = chargeRequest();
     const id = await crashedClaim(steady, request, 60_000);
-    expectReason(await failureOf(steady.orders.getPayment({ id })), Code.NOT_FOUND, "PAYMENT_NOT_FOUND");
+    expectReason(await failureOf(steady.operator.getPayment({ id })), Code.NOT_FOUND, "PAYMENT_NOT_FOUND");
   });
 });
 
