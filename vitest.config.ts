@@ -9,7 +9,7 @@ export default defineConfig({
     alias: [{ find: /^@weft\/gen\//, replacement: gen }],
   },
   test: {
-    include: ["{mesh,gateway,services,scripts,deploy}/**/*.test.ts"],
+    include: ["{mesh,gateway,console,services,scripts,deploy}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/.data/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
