@@ -25,19 +25,30 @@ async function exportThrough(exporter: SpanExporter, service: string): Promise<v
   });
   const tracer = provider.getTracer("weft-mesh");
   const start = new Date("2030-01-02T03:04:05.006Z");
-  tracer.startActiveSpan("shop.orders.v1.OrderService/PlaceOrder", { kind: SpanKind.SERVER, startTime: start }, (server) => {
-    server.setAttributes({ "rpc.system": "grpc", "rpc.service": "shop.orders.v1.OrderService", "rpc.method": "PlaceOrder", "rpc.grpc.status_code": 0, "weft.ratio": 0.5, "weft.flags": [true, false] });
-    server.addEvent("authz.decision", { "authz.decision": "allow", "authz.rule": 0 }, new Date(start.getTime() + 1));
-    // No context manager is registered here, so the parent is passed explicitly.
-    const client = tracer.startSpan(
-      "shop.catalog.v1.CatalogService/GetProduct",
-      { kind: SpanKind.CLIENT, startTime: new Date(start.getTime() + 2) },
-      trace.setSpan(ROOT_CONTEXT, server),
-    );
-    client.setStatus({ code: SpanStatusCode.ERROR, message: "UNAVAILABLE" });
-    client.end(new Date(start.getTime() + 5));
-    server.end(new Date(start.getTime() + 12));
-  });
+  tracer.startActiveSpan(
+    "shop.orders.v1.OrderService/PlaceOrder",
+    { kind: SpanKind.SERVER, startTime: start },
+    (server) => {
+      server.setAttributes({
+        "rpc.system": "grpc",
+        "rpc.service": "shop.orders.v1.OrderService",
+        "rpc.method": "PlaceOrder",
+        "rpc.grpc.status_code": 0,
+        "weft.ratio": 0.5,
+        "weft.flags": [true, false],
+      });
+      server.addEvent("authz.decision", { "authz.decision": "allow", "authz.rule": 0 }, new Date(start.getTime() + 1));
+      // No context manager is registered here, so the parent is passed explicitly.
+      const client = tracer.startSpan(
+        "shop.catalog.v1.CatalogService/GetProduct",
+        { kind: SpanKind.CLIENT, startTime: new Date(start.getTime() + 2) },
+        trace.setSpan(ROOT_CONTEXT, server),
+      );
+      client.setStatus({ code: SpanStatusCode.ERROR, message: "UNAVAILABLE" });
+      client.end(new Date(start.getTime() + 5));
+      server.end(new Date(start.getTime() + 12));
+    },
+  );
   await provider.forceFlush();
   await provider.shutdown();
 }
@@ -69,9 +80,19 @@ describe.each([
       "weft.ratio": 0.5,
       "weft.flags": [true, false],
     });
-    expect(server.events).toEqual([{ name: "authz.decision", timeMs: server.startMs + 1, attributes: { "authz.decision": "allow", "authz.rule": 0 } }]);
+    expect(server.events).toEqual([
+      {
+        name: "authz.decision",
+        timeMs: server.startMs + 1,
+        attributes: { "authz.decision": "allow", "authz.rule": 0 },
+      },
+    ]);
     expect(server.status).toBe("unset");
-    expect(client).toMatchObject({ status: "error", statusMessage: "UNAVAILABLE", name: "shop.catalog.v1.CatalogService/GetProduct" });
+    expect(client).toMatchObject({
+      status: "error",
+      statusMessage: "UNAVAILABLE",
+      name: "shop.catalog.v1.CatalogService/GetProduct",
+    });
   });
 });
 
@@ -79,7 +100,15 @@ describe("OTLP/HTTP errors", () => {
   it("answers 400 to a body that is not OTLP, 404 elsewhere, 405 to GET", async () => {
     const post = (path: string, body: string, type: string) =>
       fetch(`${receiver.httpEndpoint}${path}`, { method: "POST", headers: { "content-type": type }, body });
-    expect((await post("/v1/traces", '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', "application/json")).status).toBe(400);
+    expect(
+      (
+        await post(
+          "/v1/traces",
+          '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}',
+          "application/json",
+        )
+      ).status,
+    ).toBe(400);
     expect((await post("/v1/traces", "\xff\xff\xff", "application/x-protobuf")).status).toBe(400);
     expect((await post("/v1/metrics", "", "application/x-protobuf")).status).toBe(404);
     expect((await fetch(`${receiver.httpEndpoint}/v1/traces`)).status).toBe(405);

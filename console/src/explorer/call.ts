@@ -282,11 +282,11 @@ function parseJson(text: string): unknown {
 }
 
 /** One Connect streaming frame: a flags byte, a 4-byte big-endian length, the message. */
-function envelope(json: string): Uint8Array {
-  const data = Buffer.from(json, "utf8");
-  const frame = Buffer.alloc(5 + data.length);
-  frame.writeUInt32BE(data.length, 1);
-  data.copy(frame, 5);
+function envelope(json: string): Uint8Array<ArrayBuffer> {
+  const data = new TextEncoder().encode(json);
+  const frame = new Uint8Array(5 + data.length);
+  new DataView(frame.buffer).setUint32(1, data.length);
+  frame.set(data, 5);
   return frame;
 }
 
