@@ -20,7 +20,7 @@ export function percent(value: number): string {
 export function clock(timeMs: number): string {
   const d = new Date(timeMs);
   const today = new Date().toDateString() === d.toDateString();
-  const time = d.toLocaleTimeString([], { hour12: false }) + `.${String(d.getMilliseconds()).padStart(3, "0")}`;
+  const time = `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, "0")}`;
   return today ? time : `${d.toLocaleDateString()} ${time}`;
 }
 

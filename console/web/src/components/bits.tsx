@@ -52,3 +52,17 @@ export function ErrorNote(props: { error: string | undefined }) {
 export function Empty(props: { children: ComponentChildren }) {
   return <p class="empty">{props.children}</p>;
 }
+
+/** Makes a non-button element clickable by mouse and keyboard alike (Enter or Space). */
+export function clickable(action: () => void) {
+  return {
+    role: "button" as const,
+    tabIndex: 0,
+    onClick: action,
+    onKeyDown: (event: KeyboardEvent) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      action();
+    },
+  };
+}

@@ -52,12 +52,12 @@ function FieldRow(props: {
 }) {
   const { field } = props;
   const label = (
-    <label class="field-label" title={field.protoName}>
+    <div class="field-label" title={field.protoName}>
       {field.name}
       {field.required && <span class="required">*</span>}
       <span class="field-type">{typeLabel(field)}</span>
       {field.oneof && <span class="muted small"> oneof {field.oneof}</span>}
-    </label>
+    </div>
   );
   if (field.cardinality === "list") {
     const items = Array.isArray(props.value) ? props.value : [];

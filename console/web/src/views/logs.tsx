@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type LogLevel, type LogRecord, useLive } from "../api.ts";
-import { ErrorNote, TraceLink } from "../components/bits.tsx";
+import { clickable, ErrorNote, TraceLink } from "../components/bits.tsx";
 import { clock, serviceColor } from "../format.ts";
 import { useLocation } from "../router.ts";
 
@@ -16,7 +16,7 @@ export function LogLines(props: { lines: readonly LogRecord[] }) {
           key={line.id}
           class={`log-line level-${line.level}`}
           data-process={line.process}
-          onClick={() => setOpen(open === line.id ? undefined : line.id)}
+          {...clickable(() => setOpen(open === line.id ? undefined : line.id))}
         >
           <span class="log-time">{clock(line.timeMs)}</span>
           <span class="log-process" style={{ color: serviceColor(line.process) }}>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type AuthzDecision, api, type GrantSuggestion, type PolicyMatrix, useApi, useLive } from "../api.ts";
-import { Empty, ErrorNote, TraceLink } from "../components/bits.tsx";
+import { clickable, Empty, ErrorNote, TraceLink } from "../components/bits.tsx";
 import { clock, shortMethod } from "../format.ts";
 
 type Decision = AuthzDecision & { id: number; suggestion?: GrantSuggestion };
@@ -56,7 +56,7 @@ export function PolicyView() {
                       <td
                         key={callee}
                         class={`${granted > 0 ? "granted" : ""} ${c && c.denies > 0 ? "denied" : ""}`}
-                        onClick={() => setCell({ caller, callee })}
+                        {...clickable(() => setCell({ caller, callee }))}
                         data-cell={`${caller}->${callee}`}
                       >
                         {granted > 0 ? `${granted} RPC${granted > 1 ? "s" : ""}` : ""}

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "preact/hooks";
 import { type Topology, type TopologyEdge, type TopologyNode, useApi, useLive } from "../api.ts";
-import { ErrorNote, Health } from "../components/bits.tsx";
+import { clickable, ErrorNote, Health } from "../components/bits.tsx";
 import { ms, percent, rate, shortMethod } from "../format.ts";
 
 const nodeWidth = 160;
@@ -46,7 +46,8 @@ function layout(topology: Topology): Placed[] {
   for (const [r, nodes] of columns) {
     nodes.sort((a, b) => Number(a.kind === "external") - Number(b.kind === "external") || a.id.localeCompare(b.id));
     const offset = ((tallest - nodes.length) * rowGap) / 2;
-    nodes.forEach((node, i) => placed.push({ ...node, x: 30 + r * columnGap, y: 30 + offset + i * rowGap }));
+    for (const [i, node] of nodes.entries())
+      placed.push({ ...node, x: 30 + r * columnGap, y: 30 + offset + i * rowGap });
   }
   for (const node of topology.nodes) {
     if (node.kind !== "database") continue;
@@ -94,7 +95,7 @@ function EdgePath(props: { edge: TopologyEdge; from: Placed; to: Placed; onSelec
     .filter(Boolean)
     .join(" · ");
   return (
-    <g class={edgeClass(edge)} onClick={props.onSelect} data-edge={`${edge.from}->${edge.to}`}>
+    <g class={edgeClass(edge)} {...clickable(props.onSelect)} data-edge={`${edge.from}->${edge.to}`}>
       <path d={d} marker-end="url(#arrow)" />
       <path d={d} class="edge-hit" />
       {label && (
@@ -116,7 +117,7 @@ function NodeBox(props: { node: Placed; selected: boolean; onSelect: () => void 
     <g
       class={`node node-${node.kind} health-${node.health.toLowerCase()}${props.selected ? " selected" : ""}`}
       transform={`translate(${node.x},${node.y})`}
-      onClick={props.onSelect}
+      {...clickable(props.onSelect)}
       data-node={node.id}
     >
       <rect width={w} height={h} rx={db ? 12 : 8} />

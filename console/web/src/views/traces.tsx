@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { type AssembledTrace, type LogRecord, type SpanRecord, type TraceSummary, useApi, useLive } from "../api.ts";
-import { Empty, ErrorNote, Json } from "../components/bits.tsx";
+import { clickable, Empty, ErrorNote, Json } from "../components/bits.tsx";
 import { ago, clock, ms, serviceColor } from "../format.ts";
-import { linkProps, navigate, useLocation } from "../router.ts";
+import { linkProps, useLocation } from "../router.ts";
 import { LogLines } from "./logs.tsx";
 
 export function TracesView() {
@@ -71,12 +71,7 @@ function TraceList() {
         </thead>
         <tbody>
           {data?.map((t) => (
-            <tr
-              key={t.traceId}
-              class={t.errorCount > 0 ? "has-error" : ""}
-              onClick={() => navigate(`/traces/${t.traceId}`)}
-              data-trace={t.traceId}
-            >
+            <tr key={t.traceId} class={t.errorCount > 0 ? "has-error" : ""} data-trace={t.traceId}>
               <td>
                 <a {...linkProps(`/traces/${t.traceId}`)}>
                   <span class="swatch" style={{ background: serviceColor(t.rootService) }} />
@@ -129,13 +124,12 @@ function TraceDetail(props: { traceId: string }) {
         </p>
       </header>
       <div class="trace-layout">
-        <div class="waterfall" role="table" aria-label="waterfall">
+        <div class="waterfall">
           {rows.map((row) => (
             <div
               key={row.span.spanId}
-              role="row"
               class={`wf-row${row.span.spanId === span?.spanId ? " selected" : ""}${row.span.status === "error" ? " has-error" : ""}`}
-              onClick={() => setSelected(row.span.spanId)}
+              {...clickable(() => setSelected(row.span.spanId))}
               data-span={row.span.name}
               data-service={row.span.service}
               data-kind={row.span.kind}
