@@ -117,7 +117,10 @@ export async function startConsole(options: ConsoleOptions): Promise<WeftConsole
     if (decisions.length === 0) return;
     for (const decision of store.insertDecisions(decisions)) live.publish("decision", decision);
   };
+  // Lines and spans still arriving while the launcher shuts down are dropped, not errors.
+  let closed = false;
   const ingestSpans = (spans: readonly SpanRecord[]) => {
+    if (closed) return;
     store.insertSpans(spans);
     countTraffic(spans);
     recordDecisions(spans.flatMap(decisionsOf));
@@ -210,20 +213,21 @@ export async function startConsole(options: ConsoleOptions): Promise<WeftConsole
     store,
     ingestSpans,
     ingestLog(process, line, stream = "stdout") {
-      if (line.trim() === "") return;
+      if (closed || line.trim() === "") return;
       const record = store.insertLog(parseLogLine(process, line, stream));
       live.publish("log", record);
       const decision = decisionFromLog(record);
       if (decision) recordDecisions([decision]);
     },
     setHealth(name, state) {
-      if (health.get(name) === state) return;
+      if (closed || health.get(name) === state) return;
       health.set(name, state);
       live.publish("health", { name, state });
     },
     update: setTargets,
     close() {
       closing ??= (async () => {
+        closed = true;
         live.close();
         await http.close();
         await otlp.close();

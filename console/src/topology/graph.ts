@@ -61,14 +61,21 @@ export function buildTopology(inputs: TopologyInputs): Topology {
       id,
       label,
       kind,
-      health: health.get(id) ?? (kind === "database" ? "unknown" : "unknown"),
+      health: health.get(id) ?? "unknown",
       rate: stats?.rate ?? 0,
       errorRatio: stats?.errorRatio ?? 0,
       p99Ms: stats?.p99Ms,
     });
   };
   const services = app?.services ?? [];
-  addNode(gatewayWorkload, "gateway", "gateway");
+  // The edge is drawn when the app has one (an edge service, a grant to it, or a running gateway).
+  if (
+    services.some((s) => s.edge) ||
+    inputs.grants.some((g) => g.caller === gatewayWorkload) ||
+    health.has(gatewayWorkload)
+  ) {
+    addNode(gatewayWorkload, "gateway", "gateway");
+  }
   for (const service of services) addNode(service.name, service.name, "service");
   if (services.some((s) => s.publishes.length > 0 || s.consumes.length > 0))
     addNode(natsNode, "NATS JetStream", "broker");
