@@ -5,7 +5,7 @@ import { ms, percent, rate, shortMethod } from "../format.ts";
 
 const nodeWidth = 160;
 const nodeHeight = 52;
-const columnGap = 250;
+const columnGap = 310;
 const rowGap = 128;
 
 interface Placed extends TopologyNode {

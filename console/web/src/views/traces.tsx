@@ -153,7 +153,12 @@ function TraceDetail(props: { traceId: string }) {
                 />
                 <span
                   class="wf-time"
-                  style={{ left: `${Math.min(85, ((row.offsetMs + row.span.durationMs) / total) * 100)}%` }}
+                  style={
+                    // Past the middle the label sits left of the bar, so it never runs off the track.
+                    (row.offsetMs + row.span.durationMs) / total > 0.6
+                      ? { right: `${100 - (row.offsetMs / total) * 100}%`, marginRight: "6px" }
+                      : { left: `${((row.offsetMs + row.span.durationMs) / total) * 100}%`, marginLeft: "6px" }
+                  }
                 >
                   {ms(row.span.durationMs)}
                 </span>
