@@ -148,9 +148,11 @@ export function messageSchemas(registry: FileRegistry, typeName: string): Record
       const nested =
         field.fieldKind === "message"
           ? field.message
-          : field.fieldKind === "map" && field.mapKind === "message"
+          : field.fieldKind === "list" && field.listKind === "message"
             ? field.message
-            : undefined;
+            : field.fieldKind === "map" && field.mapKind === "message"
+              ? field.message
+              : undefined;
       if (nested) visit(nested);
     }
   };
