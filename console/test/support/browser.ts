@@ -80,6 +80,17 @@ export class ConsolePage {
     return (await result.getAttribute("data-result-code")) ?? "";
   }
 
+  /**
+   * Signs in from the explorer: calls the app's login RPC through the edge and takes the token
+   * from its response ("use as token"), so later edge calls carry it. Returns the token.
+   */
+  async signIn(loginPath: string, credentials: unknown): Promise<string> {
+    const code = await this.callRpc(loginPath, { json: credentials }, { edge: true });
+    if (code !== "OK") throw new Error(`signing in with ${loginPath} failed: ${code}`);
+    await this.page.click('button[name="useToken"]');
+    return this.page.inputValue('input[name="token"]');
+  }
+
   /** Follows the explorer result's "open trace" link; returns the trace id. */
   async openResultTrace(): Promise<string> {
     await this.page.click(".result a.trace-link");
