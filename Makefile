@@ -39,6 +39,7 @@ breaking: install ## Fail on wire-incompatible changes to proto/ (see scripts/br
 
 typecheck: generate ## Type-check every workspace and the generated code
 	tsc --noEmit -p .
+	tsc --noEmit -p console/web
 
 test: generate ## The full suite: lint, breaking, typecheck, then every test
 	$(MAKE) --no-print-directory lint breaking typecheck

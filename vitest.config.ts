@@ -13,7 +13,7 @@ export default defineConfig({
   // "weft-source" condition picks their TypeScript sources instead, so tests need no build.
   ssr: { resolve: { conditions: ["weft-source", ...defaultServerConditions] } },
   test: {
-    include: ["{mesh,gateway,cli,services,scripts,deploy}/**/*.test.ts"],
+    include: ["{mesh,gateway,cli,console,services,scripts,deploy}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/.data/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
