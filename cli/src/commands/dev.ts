@@ -5,6 +5,7 @@ import { type App, checkAppContracts, loadContracts } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
+import { type DevConsole, startDevConsole } from "../dev/console.ts";
 import { type Platform, prettyLines, runSeed, startPlatform } from "../dev/index.ts";
 import { UsageError } from "../errors.ts";
 
@@ -14,6 +15,9 @@ export interface DevSettings {
   dataDir: string;
   databasePrefix: string;
   freePorts: boolean;
+  /** The development console's port (WEFT_CONSOLE_PORT); WEFT_CONSOLE=off runs without it. */
+  consolePort: number;
+  console: boolean;
 }
 
 function devSettings(app: App): DevSettings {
@@ -28,6 +32,8 @@ function devSettings(app: App): DevSettings {
       ],
       // Services on free ports instead of their manifests' (tests, or a second app running at once).
       freePorts: ["WEFT_FREE_PORTS", boolean(false)],
+      consolePort: ["WEFT_CONSOLE_PORT", integer(9400, 0, 65535)],
+      console: ["WEFT_CONSOLE", boolean(true)],
     });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
@@ -35,10 +41,13 @@ function devSettings(app: App): DevSettings {
   }
 }
 
-function summary(platform: Platform, settings: DevSettings): string {
+function summary(platform: Platform, settings: DevSettings, console: DevConsole | undefined): string {
   const url = platform.gatewayUrl.replace("127.0.0.1", "localhost");
   const rows: Array<[string, string]> = [
     ["REST / Connect / gRPC-Web / gRPC", url],
+    ...(console
+      ? [["Console (traces, policy, events)", console.url.replace("127.0.0.1", "localhost")] as [string, string]]
+      : []),
     ["OpenAPI document", `${url}/openapi.json`],
     ["Health / readiness", `${url}/healthz  ${url}/readyz`],
     ...platform.app.services.map((s): [string, string] => [`${s.name} (gRPC, mTLS)`, platform.addresses[s.name]!]),
@@ -74,32 +83,56 @@ export const devCommand: Command = {
     checkAppContracts(app, loadContracts(app.root));
     const settings = devSettings(app);
     const say = (line: string) => process.stdout.write(`\x1b[1m▸ ${line}\x1b[0m\n`);
-    const logs = await prettyLines([...app.services.map((s) => s.name), "gateway", "nats", "seed"]);
+    const pretty = await prettyLines([...app.services.map((s) => s.name), "gateway", "nats", "seed"]);
+    const dataDir = resolve(app.root, settings.dataDir);
+    const { console, note } = settings.console
+      ? await startDevConsole({ app, dataDir, port: settings.consolePort })
+      : { console: undefined, note: undefined };
+    if (note) say(note);
+    const logs = console ? console.tee(pretty) : pretty;
     // Ctrl-C (or SIGTERM) at any point stops everything: during the start it is noted and acted
     // on as soon as the platform is up (a terminal's Ctrl-C reaches the children directly anyway).
     const stopped = new Promise<NodeJS.Signals>((done) => {
       process.once("SIGINT", () => done("SIGINT"));
       process.once("SIGTERM", () => done("SIGTERM"));
     });
-    const platform = await startPlatform(app, {
-      dataDir: resolve(app.root, settings.dataDir),
-      gatewayPort: settings.gatewayPort,
-      pgUrl: settings.pgUrl || undefined,
-      databasePrefix: settings.databasePrefix,
-      freeServicePorts: settings.freePorts,
-      logs,
-      progress: say,
-    });
+    let platform: Platform;
     try {
+      platform = await startPlatform(app, {
+        dataDir,
+        // Every process sends its spans to the console's OTLP receiver.
+        ...(console ? { env: { ...console.telemetryEnv } } : {}),
+        gatewayPort: settings.gatewayPort,
+        pgUrl: settings.pgUrl || undefined,
+        databasePrefix: settings.databasePrefix,
+        freeServicePorts: settings.freePorts,
+        logs,
+        progress: say,
+      });
+    } catch (error) {
+      await console?.close();
+      throw error;
+    }
+    try {
+      if (console) {
+        for (const name of [...app.services.map((s) => s.name), "gateway"]) console.setHealth(name, "SERVING");
+        console.platformUp({
+          gatewayUrl: platform.gatewayUrl,
+          natsUrl: platform.natsUrl,
+          addresses: platform.addresses,
+        });
+      }
       if (await runSeed(platform, logs)) say(`seeded (${app.manifest.dev.seed})`);
-      process.stdout.write(summary(platform, settings));
+      process.stdout.write(summary(platform, settings, console));
     } catch (error) {
       await platform.stop();
+      await console?.close();
       throw error;
     }
     const signal = await stopped;
     say(`${signal}: stopping…`);
     await platform.stop();
+    await console?.close();
     return 0;
   },
 };

@@ -1,0 +1,90 @@
+// The development console `weft dev` serves beside the app (@weft/console). It is a development
+// tool only: @weft/cli does not depend on it, so an app that has not installed it runs without one,
+// and no image ever contains it.
+import { join } from "node:path";
+import type { App } from "@weft/mesh/app";
+import { derivedGrants, loadContracts } from "@weft/mesh/app";
+import type { LineSink } from "./processes.ts";
+
+/** What the launcher uses of the console: where spans go, where lines go, what it shows. */
+export interface DevConsole {
+  readonly url: string;
+  /** OTEL_* variables for every process, so their spans reach the console's receiver. */
+  readonly telemetryEnv: Readonly<Record<string, string>>;
+  /** The launcher's line sink, teeing every line into the console's log store. */
+  tee(sink: LineSink): LineSink;
+  setHealth(name: string, state: HealthState): void;
+  /** Once the platform is up: where the gateway, the services and NATS are. */
+  platformUp(targets: { gatewayUrl: string; natsUrl: string; addresses: Readonly<Record<string, string>> }): void;
+  close(): Promise<void>;
+}
+
+type HealthState = "starting" | "SERVING" | "NOT_SERVING" | "restarting" | "down";
+
+/** The part of @weft/console's API the launcher uses (the package is optional, so not imported for types). */
+interface ConsoleModule {
+  startConsole(options: {
+    dataDir: string;
+    port: number;
+    app: App;
+    grants: ReturnType<typeof derivedGrants>;
+    descriptors: string;
+    identity: { caDir: string; policyDir: string };
+  }): Promise<{
+    url: string;
+    telemetryEnv: Readonly<Record<string, string>>;
+    ingestLog(process: string, line: string, stream?: "stdout" | "stderr"): void;
+    setHealth(name: string, state: HealthState): void;
+    update(targets: Record<string, unknown>): void;
+    close(): Promise<void>;
+  }>;
+}
+
+export interface DevConsoleOptions {
+  app: App;
+  /** The launcher's data folder: history under console/, the CA under mesh/. */
+  dataDir: string;
+  port: number;
+}
+
+/**
+ * Starts the console when @weft/console is installed; undefined (and a reason) when it is not.
+ * A console that fails to start is reported and skipped: the app still runs.
+ */
+export async function startDevConsole(
+  options: DevConsoleOptions,
+): Promise<{ console: DevConsole | undefined; note: string | undefined }> {
+  // A specifier in a variable: the package is looked up when weft dev runs, not when the CLI is built.
+  const specifier = "@weft/console";
+  let module: ConsoleModule;
+  try {
+    module = (await import(specifier)) as ConsoleModule;
+  } catch {
+    return { console: undefined, note: "no console: @weft/console is not installed (npm install -D @weft/console)" };
+  }
+  const { app } = options;
+  const registry = loadContracts(app.root);
+  const grants = derivedGrants(app, registry);
+  const started = await module.startConsole({
+    dataDir: join(options.dataDir, "console"),
+    port: options.port,
+    app,
+    grants,
+    descriptors: join(app.root, "gen", "weft.binpb"),
+    identity: { caDir: join(options.dataDir, "mesh"), policyDir: join(app.root, "istio") },
+  });
+  return {
+    note: undefined,
+    console: {
+      url: started.url,
+      telemetryEnv: started.telemetryEnv,
+      tee: (sink) => (name, line, stream) => {
+        started.ingestLog(name, line, stream);
+        sink(name, line, stream);
+      },
+      setHealth: (name, state) => started.setHealth(name, state),
+      platformUp: (targets) => started.update({ ...targets, app, grants }),
+      close: () => started.close(),
+    },
+  };
+}
