@@ -113,13 +113,13 @@ describe("weft new service notes", () => {
         "",
       ].join("\n"),
     );
-  });
+  }, 120_000);
 
   it("refuses to scaffold it twice", async () => {
     const again = await weft(["new", "service", "notes"], root);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe("weft: service notes already exists (services/notes/)\n");
-  });
+  }, 60_000);
 
   it("passes its own tests, type-check, lint, and its migration matches its schema", async () => {
     const env = { ...process.env, PATH: toolPath };
@@ -157,5 +157,5 @@ describe("weft new service notes", () => {
       env,
     });
     expect(drizzle.stdout).toContain("No schema changes");
-  });
+  }, 300_000);
 });
