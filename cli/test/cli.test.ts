@@ -104,7 +104,8 @@ describe("templates", () => {
   });
 });
 
-describe("refusals: one line, exit code 2", () => {
+// Each case runs the CLI as a process (tsx compiles it first): slow on a busy machine.
+describe("refusals: one line, exit code 2", { timeout: 120_000 }, () => {
   it("outside an app", async () => {
     const outcome = await weft(["policy"], scratch, { WEFT_APP_DIR: "" });
     expect(outcome.code).toBe(2);

@@ -15,6 +15,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffoldApp } from "../src/scaffold/app.ts";
 import { buildPackages, type Outcome, repositoryRoot, toolPath, weft } from "./support/repo.ts";
@@ -72,7 +74,13 @@ beforeAll(async () => {
   writeFileSync(join(root, "package-lock.json"), JSON.stringify(lock, null, 2));
   scaffolded = await weft(["new", "service", "notes"], root, { PATH: `${bin}:${toolPath}` });
 }, 600_000);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(async () => {
+  // The scaffolded service's tests published ItemCreated to the shared NATS: remove its stream.
+  const nats = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
+  await (await jetstreamManager(nats)).streams.delete("MINIMAL_NOTES_V1").catch(() => {});
+  await nats.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe("weft new service notes", () => {
   it("creates exactly the template's files and says so", () => {
@@ -113,13 +121,13 @@ describe("weft new service notes", () => {
         "",
       ].join("\n"),
     );
-  });
+  }, 120_000);
 
   it("refuses to scaffold it twice", async () => {
     const again = await weft(["new", "service", "notes"], root);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe("weft: service notes already exists (services/notes/)\n");
-  });
+  }, 60_000);
 
   it("passes its own tests, type-check, lint, and its migration matches its schema", async () => {
     const env = { ...process.env, PATH: toolPath };
@@ -157,5 +165,5 @@ describe("weft new service notes", () => {
       env,
     });
     expect(drizzle.stdout).toContain("No schema changes");
-  });
+  }, 300_000);
 });
