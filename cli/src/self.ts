@@ -31,3 +31,9 @@ export function typescriptNodeArgs(): string[] {
     pathToFileURL(resolveDependency("tsx")).href,
   ];
 }
+
+/** Node's arguments for running this CLI again (a command from within a command, e.g. weft generate). */
+export function selfArgs(): string[] {
+  const bin = fileURLToPath(new URL(runningFromSource ? "./bin.ts" : "./bin.js", import.meta.url));
+  return runningFromSource ? [...typescriptNodeArgs(), bin] : [bin];
+}

@@ -100,6 +100,7 @@ afterAll(async () => {
   if (dev && dev.exitCode === null) dev.kill("SIGKILL");
   const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`drop database if exists "${databasePrefix}_notes" with (force)`);
+  await admin.unsafe(`drop role if exists "${databasePrefix}_notes"`);
   await admin.end();
   // The app published to the shared NATS: remove its stream.
   const nats = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });

@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { databaseName, freePort, type Platform, startPlatform } from "@weft/cli/dev";
+import { freePort, type Platform, startPlatform } from "@weft/cli/dev";
 import { loadApp } from "@weft/mesh/app";
-import { testServerUrl } from "@weft/mesh/data";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devAdmin } from "../demo-catalog.ts";
@@ -12,7 +11,8 @@ import { devAdmin } from "../demo-catalog.ts";
 /**
  * Chaos: hundreds of concurrent orders for a few scarce products while orders, inventory and
  * payments are each killed with SIGKILL and restarted, and NATS is restarted once. Afterwards the
- * business invariants must hold, read straight from each service's database.
+ * business invariants must hold, read straight from each service's database. It runs on the
+ * default `weft dev` gives: one embedded PostgreSQL with a database and a role per service.
  */
 const run = randomBytes(3).toString("hex");
 const databasePrefix = `weft_chaos_${run}`;
@@ -27,9 +27,9 @@ const databases = new Map<string, postgres.Sql>();
 function db(service: string): postgres.Sql {
   let sql = databases.get(service);
   if (!sql) {
-    const url = new URL(testServerUrl);
-    url.pathname = `/${databaseName(databasePrefix, service)}`;
-    sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
+    const url = platform.databaseUrls.get(service);
+    if (url === undefined) throw new Error(`${service} has no database`);
+    sql = postgres(url, { max: 2, onnotice: () => {} });
     databases.set(service, sql);
   }
   return sql;
@@ -40,7 +40,6 @@ beforeAll(async () => {
     dataDir,
     gatewayPort: 0,
     freeServicePorts: true,
-    pgUrl: testServerUrl,
     databasePrefix,
     natsPort: await freePort(), // private: this test restarts it
     env: {
@@ -62,10 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const sql of databases.values()) await sql.end();
   await platform?.stop();
-  const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  for (const service of app.services.filter((s) => s.database))
-    await admin.unsafe(`drop database if exists "${databaseName(databasePrefix, service.name)}" with (force)`);
-  await admin.end();
+  // The embedded server and its databases live in dataDir.
   rmSync(dataDir, { recursive: true, force: true });
   if (process.env.WEFT_CHAOS_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
 }, 120_000);

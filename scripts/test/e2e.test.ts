@@ -33,6 +33,7 @@ beforeAll(async () => {
     databasePrefix,
     env: { PAYMENTS_FLAKY_FAILURE_RATE: "0", LOG_LEVEL: "warn" },
     logs: (name, line) => logs.push(`${name} │ ${line}`),
+    progress: (line) => logs.push(`launcher │ ${line}`),
   });
   await runSeed(platform, (name, line) => logs.push(`${name} │ ${line}`));
 }, 240_000);
@@ -40,8 +41,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
   const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  for (const service of app.services.filter((s) => s.database))
+  for (const service of app.services.filter((s) => s.database)) {
     await admin.unsafe(`drop database if exists "${databaseName(databasePrefix, service.name)}" with (force)`);
+    await admin.unsafe(`drop role if exists "${databaseName(databasePrefix, service.name)}"`);
+  }
   await admin.end();
   rmSync(dataDir, { recursive: true, force: true });
   if (process.env.WEFT_E2E_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
@@ -143,4 +146,21 @@ describe.each([
     expect(error).toBeInstanceOf(Refused);
     expect((error as Refused).kind).toBe("not_found");
   });
+});
+
+describe("the supervisor", () => {
+  it("restarts a service killed with SIGKILL, and the platform serves again", async () => {
+    const before = platform.states().get("catalog");
+    expect(before).toBe("running");
+    platform.crash("catalog");
+    // It notices the exit, waits its backoff, starts catalog again and waits for SERVING.
+    await expect.poll(() => platform.states().get("catalog"), { timeout: 5_000, interval: 20 }).not.toBe("running");
+    await expect.poll(() => platform.states().get("catalog"), { timeout: 120_000, interval: 200 }).toBe("running");
+    // The gateway reconnects (its channel backs off, its breaker half-opens) and serves again.
+    await expect
+      .poll(async () => (await fetch(`${platform.gatewayUrl}/v1/products`)).status, { timeout: 30_000, interval: 250 })
+      .toBe(200);
+    // And it said so.
+    expect(logs.some((line) => /catalog exited unexpectedly \(SIGKILL\); restarting in/.test(line))).toBe(true);
+  }, 180_000);
 });

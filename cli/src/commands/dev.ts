@@ -1,13 +1,17 @@
 // `weft dev`: the whole app on this machine — NATS, every service, the gateway — until Ctrl-C.
-import { resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { boolean, ConfigError, integer, readSettings, text } from "@weft/mesh";
-import { type App, checkAppContracts, loadContracts } from "@weft/mesh/app";
+import { type App, checkAppContracts, gatewayWorkload, loadContracts } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { type DevConsole, startDevConsole } from "../dev/console.ts";
 import { type Platform, prettyLines, runSeed, startPlatform } from "../dev/index.ts";
+import type { WorkloadState } from "../dev/supervisor.ts";
+import { type SourceWatcher, type WatchedTarget, watchSources } from "../dev/watch.ts";
 import { UsageError } from "../errors.ts";
+import { selfArgs } from "../self.ts";
 
 export interface DevSettings {
   gatewayPort: number;
@@ -18,6 +22,10 @@ export interface DevSettings {
   /** The development console's port (WEFT_CONSOLE_PORT); WEFT_CONSOLE=off runs without it. */
   consolePort: number;
   console: boolean;
+  /** The embedded PostgreSQL's port (WEFT_PG_PORT); 0: a free one. */
+  pgPort: number;
+  /** Rebuild and restart what a source change concerns (WEFT_WATCH=off turns it off). */
+  watch: boolean;
 }
 
 function devSettings(app: App): DevSettings {
@@ -34,6 +42,8 @@ function devSettings(app: App): DevSettings {
       freePorts: ["WEFT_FREE_PORTS", boolean(false)],
       consolePort: ["WEFT_CONSOLE_PORT", integer(9400, 0, 65535)],
       console: ["WEFT_CONSOLE", boolean(true)],
+      pgPort: ["WEFT_PG_PORT", integer(0, 0, 65535)],
+      watch: ["WEFT_WATCH", boolean(true)],
     });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
@@ -55,7 +65,7 @@ function summary(platform: Platform, settings: DevSettings, console: DevConsole 
       "Databases",
       settings.pgUrl
         ? `PostgreSQL at PG_URL: ${settings.databasePrefix}_<service>`
-        : `embedded PGlite under ${settings.dataDir}/<service>/db`,
+        : `embedded PostgreSQL under ${settings.dataDir}/postgres: ${settings.databasePrefix}_<service>, a role each`,
     ],
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
@@ -71,6 +81,49 @@ function summary(platform: Platform, settings: DevSettings, console: DevConsole 
 }
 
 const usage = "";
+
+const consoleHealth = {
+  starting: "starting",
+  running: "SERVING",
+  restarting: "restarting",
+  crashed: "down",
+  stopped: "down",
+} as const satisfies Record<WorkloadState, string>;
+
+/**
+ * Watch mode: a change under one service's folder restarts that service only; a change to proto/
+ * regenerates the code and restarts every workload (and, inside the Weft repository, so does a
+ * change to the mesh or the gateway). The others keep running.
+ */
+function watchApp(platform: Platform, say: (line: string) => void): SourceWatcher {
+  const app = platform.app;
+  const everything = [...app.services.map((s) => s.name), gatewayWorkload];
+  const targets: WatchedTarget[] = [
+    ...app.services.map((service) => ({ name: service.name, folders: [service.dir] })),
+    { name: "proto", folders: [join(app.root, "proto")] },
+    // Weft's own sources when the app is the repository itself (the shop).
+    { name: "platform", folders: [join(app.root, "mesh", "src"), join(app.root, "gateway", "src")] },
+  ];
+  let queue = Promise.resolve();
+  return watchSources(targets, (changed) => {
+    queue = queue.then(async () => {
+      const all = changed.has("proto") || changed.has("platform");
+      if (changed.has("proto")) {
+        say("proto/ changed: weft generate");
+        const result = spawnSync(process.execPath, [...selfArgs(), "generate"], { cwd: app.root, stdio: "inherit" });
+        if (result.status !== 0) {
+          say("weft generate failed: the running workloads keep the previous code");
+          return;
+        }
+      }
+      const names = all ? everything : [...changed].filter((name) => everything.includes(name));
+      for (const name of names) {
+        say(`${name}: sources changed, restarting`);
+        await platform.reload(name).catch((error: unknown) => say(`${name}: ${(error as Error).message}`));
+      }
+    });
+  });
+}
 
 export const devCommand: Command = {
   name: "dev",
@@ -106,8 +159,10 @@ export const devCommand: Command = {
         pgUrl: settings.pgUrl || undefined,
         databasePrefix: settings.databasePrefix,
         freeServicePorts: settings.freePorts,
+        ...(settings.pgPort === 0 ? {} : { embeddedPgPort: settings.pgPort }),
         logs,
         progress: say,
+        onState: (name, state) => console?.setHealth(name, consoleHealth[state]),
       });
     } catch (error) {
       await console?.close();
@@ -129,7 +184,9 @@ export const devCommand: Command = {
       await console?.close();
       throw error;
     }
+    const watcher = settings.watch ? watchApp(platform, say) : undefined;
     const signal = await stopped;
+    watcher?.close();
     say(`${signal}: stopping…`);
     await platform.stop();
     await console?.close();

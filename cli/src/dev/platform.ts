@@ -5,14 +5,15 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
-import { type App, addressVariable, type ServiceManifest } from "@weft/mesh/app";
+import { type App, addressVariable, gatewayWorkload, type ServiceManifest } from "@weft/mesh/app";
 import { checkHealth, loadOrCreateCa, startCertificateSigner } from "@weft/mesh/launcher";
 import { provideDatabases } from "./databases.ts";
 import { provideNats } from "./nats.ts";
 import { writeNatsAuthorization } from "./nats-auth.ts";
 import { freePort, isListening, waitFor } from "./network.ts";
-import { type LineSink, type Supervised, startProcess, stopProcesses } from "./processes.ts";
+import { type LineSink, stopProcesses } from "./processes.ts";
 import { gatewayProgram, serviceProgram } from "./programs.ts";
+import { Supervisor, type WorkloadState } from "./supervisor.ts";
 
 export interface PlatformOptions {
   /** Local state: CA, embedded databases, NATS store. */
@@ -21,8 +22,13 @@ export interface PlatformOptions {
   gatewayPort: number;
   /** Use free ports for the services instead of their manifests' ports (tests). */
   freeServicePorts?: boolean;
-  /** A PostgreSQL server URL: each service with a database gets its own on it (created if missing). Unset: PGlite. */
+  /**
+   * A PostgreSQL server URL whose user may create roles and databases: each service with a database
+   * gets its own database and role on it. Unset: one embedded PostgreSQL under <dataDir>/postgres.
+   */
   pgUrl?: string;
+  /** Port of the embedded PostgreSQL (WEFT_PG_PORT); unset: a free one. */
+  embeddedPgPort?: number;
   /** Prefix of the per-service database names on pgUrl (default: the app's name). */
   databasePrefix?: string;
   /**
@@ -37,6 +43,8 @@ export interface PlatformOptions {
   logs: LineSink;
   /** Say what is happening (progress lines). */
   progress?: (line: string) => void;
+  /** A workload's state changed (the console shows it): starting, running, restarting, crashed, stopped. */
+  onState?: (name: string, state: WorkloadState) => void;
 }
 
 export interface Platform {
@@ -44,8 +52,10 @@ export interface Platform {
   readonly gatewayUrl: string;
   /** gRPC address of each service, by name (mTLS with a mesh certificate). */
   readonly addresses: Readonly<Record<string, string>>;
-  /** DATABASE_URL of each service that has one on a PostgreSQL server. */
+  /** DATABASE_URL of each service that has a database (its own role's credentials). */
   readonly databaseUrls: ReadonlyMap<string, string>;
+  /** Superuser URL of the embedded PostgreSQL, when the platform started one (tests read invariants through it). */
+  readonly embeddedPgUrl: string | undefined;
   /** A mesh identity for callers outside the processes (tests, seeding): workload "launcher". */
   readonly mesh: Mesh;
   /** The NATS the services use. */
@@ -54,6 +64,12 @@ export interface Platform {
   restart(name: string, signal?: NodeJS.Signals): Promise<void>;
   /** Stops one service (SIGKILL by default) without restarting it. */
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Kills a workload's process behind the supervisor's back: a crash, which the supervisor restarts. */
+  crash(name: string): void;
+  /** A planned restart (its sources changed): graceful stop, start, wait until it serves. */
+  reload(name: string): Promise<void>;
+  /** Supervised workloads (the services and the gateway) and their states. */
+  states(): ReadonlyMap<string, WorkloadState>;
   start(name: string): Promise<void>;
   /** Stops the NATS the platform started (SIGTERM, so JetStream flushes) and starts it again on the same store. */
   restartNats(): Promise<void>;
@@ -95,7 +111,20 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     addresses[service.name] = `127.0.0.1:${options.freeServicePorts ? await freePort() : service.port}`;
   }
   const gatewayPort = options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
-  const databaseUrls = await provideDatabases(app.services, options.pgUrl, options.databasePrefix ?? app.manifest.name);
+  const databases = await provideDatabases({
+    services: app.services,
+    pgUrl: options.pgUrl,
+    prefix: options.databasePrefix ?? app.manifest.name,
+    dataDir: options.dataDir,
+    ...(options.embeddedPgPort === undefined ? {} : { embeddedPort: options.embeddedPgPort }),
+    logs: options.logs,
+  });
+  if (databases.embedded) {
+    say(
+      `${databases.embedded.created ? "created" : "started"} PostgreSQL under ${join(options.dataDir, "postgres")} on 127.0.0.1:${databases.embedded.port}`,
+    );
+  }
+  const databaseUrls = databases.urls;
 
   // The launcher alone holds the CA; workloads get certificates from its signer, each with a
   // one-time token for its own name (so no MESH_DATA_DIR in their environment).
@@ -144,55 +173,82 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     app,
     config: { ...meshConfigFromEnv({}), issuer: signer.issuerFor("launcher"), policyDir, logLevel: "warn", port: 0 },
   });
-  const running = new Map<string, Supervised>();
   const credentials = mesh.clientCredentials();
   const serviceNamed = (name: string): ServiceManifest => {
     const service = app.service(name);
     if (service === undefined) throw new Error(`${name} is not a service of ${app.manifest.name}`);
     return service;
   };
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 
-  const startService = async (name: string) => {
-    const service = serviceNamed(name);
-    const started = Date.now();
-    const supervised = startProcess(specFor(service), options.logs);
-    running.set(name, supervised);
-    const address = addresses[name]!;
-    const exited = supervised.exited.then(() => false);
-    const healthy = await Promise.race([
-      waitFor(async () => (await checkHealth(address, credentials)) === "SERVING", healthTimeoutMs),
-      exited,
-    ]);
-    if (!healthy) {
-      const why =
-        supervised.child.exitCode !== null || supervised.child.signalCode !== null
-          ? "exited"
-          : `did not become SERVING within ${healthTimeoutMs / 1000} s`;
-      throw new Error(`${name} ${why} (see its log lines above)`);
+  // Every workload runs under a supervisor: restarted with backoff when it crashes, reported with
+  // its last lines when it keeps crashing. Each start builds its spec afresh (a new signer token).
+  const supervisors = new Map<string, Supervisor>();
+  const supervisorOf = (name: string): Supervisor => {
+    let supervisor = supervisors.get(name);
+    if (supervisor === undefined) {
+      const isGateway = name === gatewayWorkload;
+      const service = isGateway ? undefined : serviceNamed(name);
+      supervisor = new Supervisor(name, {
+        spec: () => (service ? specFor(service) : gatewaySpec()),
+        sink: options.logs,
+        ready: service
+          ? () => waitFor(async () => (await checkHealth(addresses[name]!, credentials)) === "SERVING", healthTimeoutMs)
+          : () => waitFor(async () => (await fetch(`${gatewayUrl}/readyz`)).ok, healthTimeoutMs),
+        say,
+        onState: (state) => options.onState?.(name, state),
+      });
+      supervisors.set(name, supervisor);
     }
-    say(`✓ ${name.padEnd(13)} SERVING on ${address} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return supervisor;
+  };
+  const gatewaySpec = () => ({
+    name: gatewayWorkload,
+    ...gatewayProgram(),
+    cwd: app.root,
+    env: {
+      ...common,
+      ...options.env,
+      ...signer.enroll(gatewayWorkload).env,
+      GATEWAY_HOST: "127.0.0.1",
+      GATEWAY_PORT: String(gatewayPort),
+      GRPC_PORT: "0",
+    },
+  });
+
+  const startWorkload = async (name: string) => {
+    const started = Date.now();
+    await supervisorOf(name).start();
+    const where = name === gatewayWorkload ? `ready on ${gatewayUrl}` : `SERVING on ${addresses[name]}`;
+    say(`✓ ${name.padEnd(13)} ${where} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   };
 
   const platform: Platform = {
     app,
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    gatewayUrl,
     addresses,
     databaseUrls,
+    embeddedPgUrl: databases.embedded?.adminUrl,
     mesh,
     get natsUrl() {
       return nats.url;
     },
     async kill(name, signal = "SIGKILL") {
-      const supervised = running.get(name);
-      if (!supervised) return;
-      supervised.child.kill(signal);
-      await supervised.exited;
-      running.delete(name);
+      serviceNamed(name);
+      await supervisorOf(name).kill(signal);
       // The process is the service itself (no wrapper that could leave it running): its port is free.
       const [host, port] = addresses[name]!.split(":");
       if (await isListening(host!, Number(port))) throw new Error(`${name} still listens after ${signal}`);
     },
-    start: startService,
+    crash(name) {
+      supervisorOf(name).process?.child.kill("SIGKILL");
+    },
+    start: (name) => startWorkload(serviceNamed(name).name),
+    async reload(name) {
+      await supervisorOf(name).restart();
+      say(`✓ ${name} reloaded`);
+    },
+    states: () => new Map([...supervisors].map(([name, supervisor]) => [name, supervisor.state])),
     async restartNats() {
       if (!nats.process) throw new Error("the platform did not start this NATS, so it will not restart it");
       await stopProcesses([nats.process], 10_000);
@@ -200,51 +256,23 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     },
     async restart(name, signal = "SIGKILL") {
       await platform.kill(name, signal);
-      await startService(name);
+      await startWorkload(name);
     },
     async stop() {
-      const gateway = running.get("gateway");
-      await stopProcesses(gateway ? [gateway] : [], 10_000);
-      await stopProcesses(
-        [...running.values()].filter((p) => p.name !== "gateway"),
-        10_000,
-      );
-      running.clear();
+      // The gateway first (no new calls), then the services, then what they use.
+      await supervisors.get(gatewayWorkload)?.stop();
+      await Promise.all([...supervisors].filter(([name]) => name !== gatewayWorkload).map(([, s]) => s.stop()));
       await mesh.close();
       await signer.close();
+      await databases.stop();
       if (nats.process) await stopProcesses([nats.process], 5_000);
     },
   };
 
   try {
     say(app.services.length > 0 ? "starting services…" : "no services yet (weft new service <name> adds one)");
-    await Promise.all(app.services.map((service) => startService(service.name)));
-    const gatewayStarted = Date.now();
-    const gateway = startProcess(
-      {
-        name: "gateway",
-        ...gatewayProgram(),
-        cwd: app.root,
-        env: {
-          ...common,
-          ...options.env,
-          ...signer.enroll("gateway").env,
-          GATEWAY_HOST: "127.0.0.1",
-          GATEWAY_PORT: String(gatewayPort),
-          GRPC_PORT: "0",
-        },
-      },
-      options.logs,
-    );
-    running.set("gateway", gateway);
-    const ready = await Promise.race([
-      waitFor(async () => (await fetch(`${platform.gatewayUrl}/readyz`)).ok, healthTimeoutMs),
-      gateway.exited.then(() => false),
-    ]);
-    if (!ready) throw new Error("the gateway did not become ready (see its log lines above)");
-    say(
-      `✓ ${"gateway".padEnd(13)} ready on ${platform.gatewayUrl} (${((Date.now() - gatewayStarted) / 1000).toFixed(1)} s)`,
-    );
+    await Promise.all(app.services.map((service) => startWorkload(service.name)));
+    await startWorkload(gatewayWorkload);
   } catch (error) {
     await platform.stop();
     throw error;

@@ -8,6 +8,9 @@ export interface ProcessSpec {
   args: readonly string[];
   env: Readonly<Record<string, string>>;
   cwd?: string;
+  /** Run as this user and group (a launcher running as root starts PostgreSQL unprivileged). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface Supervised {
@@ -27,6 +30,8 @@ export type LineSink = (name: string, line: string, stream: "stdout" | "stderr")
 export function startProcess(spec: ProcessSpec, sink: LineSink): Supervised {
   const child = spawn(spec.command, [...spec.args], {
     cwd: spec.cwd,
+    ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+    ...(spec.gid === undefined ? {} : { gid: spec.gid }),
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
