@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type Platform, startPlatform } from "@weft/cli/dev";
@@ -17,6 +17,8 @@ import { devAdmin } from "../demo-catalog.ts";
 const run = randomBytes(3).toString("hex");
 const databasePrefix = `weft_chaos_${run}`;
 const dataDir = mkdtempSync(join(tmpdir(), "weft-chaos-"));
+// The embedded PostgreSQL runs as an unprivileged user when tests run as root: it must reach dataDir.
+chmodSync(dataDir, 0o755);
 const orderCount = 240;
 const productStock = [30, 30, 20];
 const logs: string[] = [];

@@ -4,9 +4,9 @@
 // stops after the services and its log lines are prefixed like theirs.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { arch, platform, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type LineSink, type Supervised, startProcess, stopProcesses } from "./processes.ts";
 
 interface PostgresBinaries {
@@ -68,6 +68,7 @@ function runAs(): { uid: number; gid: number } | undefined {
 export async function startEmbeddedPostgres(plan: EmbeddedPostgresPlan, sink: LineSink): Promise<EmbeddedPostgres> {
   const bin = await binaries();
   const owner = runAs();
+  if (owner) assertReachable(plan.dir, owner);
   const dataDir = join(plan.dir, "data");
   const passwordFile = join(plan.dir, "superuser.password");
   mkdirSync(plan.dir, { recursive: true, mode: 0o700 });
@@ -156,6 +157,26 @@ export async function startEmbeddedPostgres(plan: EmbeddedPostgresPlan, sink: Li
     // SIGTERM is PostgreSQL's "smart" shutdown; stopProcesses escalates if it lingers.
     stop: () => stopProcesses([server], 10_000),
   };
+}
+
+/**
+ * The unprivileged user must be able to reach the cluster's folder: every existing ancestor
+ * searchable by it. A private temp folder or a 0700 home on the way stops initdb with a bare
+ * "permission denied"; say which folder and what to do instead.
+ */
+function assertReachable(dir: string, owner: { uid: number; gid: number }): void {
+  for (let ancestor = dirname(resolve(dir)); ; ancestor = dirname(ancestor)) {
+    if (existsSync(ancestor)) {
+      const { mode, uid, gid } = statSync(ancestor);
+      const searchable = (uid === owner.uid && mode & 0o100) || (gid === owner.gid && mode & 0o010) || mode & 0o001;
+      if (!searchable) {
+        throw new Error(
+          `PostgreSQL runs as the ${unprivilegedUser} user, which cannot reach ${dir}: ${ancestor} is mode ${(mode & 0o777).toString(8)}; make it searchable (chmod o+x ${ancestor}), choose another WEFT_DATA_DIR, or set PG_URL`,
+        );
+      }
+    }
+    if (ancestor === dirname(ancestor)) return;
+  }
 }
 
 /** A server killed with its launcher leaves postmaster.pid behind; stop it if it still runs. */
