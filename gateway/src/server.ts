@@ -112,7 +112,10 @@ export async function startGateway(
       ),
     );
     try {
-      const url = new URL(request.url ?? "/", "http://edge");
+      const url = originFormUrl(request.url);
+      if (url === undefined) {
+        throw new RpcError(Code.INVALID_ARGUMENT, "the request target must be a path (origin form)");
+      }
       if (request.method === "OPTIONS") {
         const preflight = cors.preflight(request.headers);
         response.writeHead(preflight.status, preflight.headers);
@@ -205,6 +208,22 @@ function edgeVerifier(mesh: Mesh, contracts: Registry): TokenVerifier | undefine
     return (await client[method.localName]!(request)) as Awaited<ReturnType<JwksCall>>;
   };
   return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => contracts, call, logger: mesh.logger });
+}
+
+/**
+ * The request target as a URL on this host. Only the origin form (`/path?query`) is served; it is
+ * appended to a fixed origin rather than resolved against it, so `//host/…` stays a path and cannot
+ * name another host, and a target URL refuses (`//%00`) is a 400, not an exception.
+ */
+function originFormUrl(target: string | undefined): URL | undefined {
+  if (target === undefined) return undefined;
+  try {
+    // The absolute form (`http://host/path`, which servers must accept) names its own path.
+    const path = /^https?:\/\//i.test(target) ? (({ pathname, search }) => pathname + search)(new URL(target)) : target;
+    return path.startsWith("/") ? new URL(`http://edge${path}`) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Connect, gRPC and gRPC-Web requests: POST (or Connect GET) with their content types. */

@@ -1,11 +1,11 @@
 // The console's HTTP server: the JSON API under /api/, live updates at /api/live (server-sent
 // events), and the built web UI for everything else (index.html for client-side routes).
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { ensureAssets } from "../assets.ts";
 import { type ApiContext, HttpError, handleApi } from "./api.ts";
+import { listenPreferring } from "./listen.ts";
 
 export interface ConsoleHttpOptions {
   host: string;
@@ -43,7 +43,7 @@ export async function startConsoleHttp(options: ConsoleHttpOptions): Promise<Con
       response.end(JSON.stringify({ error: message }));
     });
   });
-  const port = await listen(server, options.host, options.port);
+  const port = await listenPreferring(server, options.host, options.port);
   return {
     url: `http://${options.host === "0.0.0.0" ? "127.0.0.1" : options.host}:${port}`,
     close: () =>
@@ -100,23 +100,5 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
     throw new HttpError(400, "the body is not JSON");
-  }
-}
-
-async function listen(server: Server, host: string, port: number): Promise<number> {
-  const attempt = (p: number) =>
-    new Promise<number>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(p, host, () => {
-        server.off("error", reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
-  try {
-    return await attempt(port);
-  } catch (error) {
-    // A second `weft dev`, or something else on 9400: a free port rather than no console.
-    if (port !== 0 && (error as NodeJS.ErrnoException).code === "EADDRINUSE") return attempt(0);
-    throw error;
   }
 }

@@ -1,8 +1,7 @@
 // The OTLP trace receiver the launcher runs for every process it starts: OTLP/HTTP (protobuf and
 // JSON, optionally gzip) on the standard 4318 and OTLP/gRPC on 4317, or free ports when those are
 // taken (another collector, a second `weft dev`). Only traces: the mesh exports nothing else.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { gunzipSync } from "node:zlib";
 import {
   Server as GrpcServer,
@@ -11,6 +10,7 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
+import { listenPreferring } from "../http/listen.ts";
 import { decodeTraceRequestJson, OtlpJsonError } from "./decode-json.ts";
 import { decodeTraceRequest } from "./decode-protobuf.ts";
 import type { SpanRecord } from "./model.ts";
@@ -103,24 +103,6 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-/** Listens on `port`, or on a free port when it is taken; returns the bound port. */
-async function listenPreferring(server: Server, host: string, port: number): Promise<number> {
-  const listen = (p: number) =>
-    new Promise<number>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(p, host, () => {
-        server.off("error", reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
-  try {
-    return await listen(port);
-  } catch (error) {
-    if (port !== 0 && (error as NodeJS.ErrnoException).code === "EADDRINUSE") return listen(0);
-    throw error;
-  }
 }
 
 async function startGrpc(sink: SpanSink, host: string, port: number): Promise<{ server: GrpcServer; port: number }> {

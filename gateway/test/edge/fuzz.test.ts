@@ -205,6 +205,18 @@ describe("the gateway under hostile input", () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   }, 120_000);
 
+  it.each([
+    ["//%00", 404],
+    ["//%2F", 404],
+    ["/v1/..//%00", 404],
+    ["//evil.example/v1/products", 404],
+    ["*", 400],
+    ["http://evil.example/v1/products", 200],
+  ])("answers the request target %s with %i (a path on this host, never 5xx)", async (target, expected) => {
+    const status = await rawStatus(`GET ${target} HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n`);
+    expect(status).toBe(expected);
+  });
+
   it("answers control characters in the request line and headers with 4xx, never 5xx", async () => {
     const token = await tokens.sign();
     await fc.assert(

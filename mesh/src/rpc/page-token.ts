@@ -9,7 +9,7 @@ export type CursorWire = string | number | boolean | null | CursorWire[] | { [ke
 /** How one list's cursor becomes a token and back. */
 export interface PageTokenFormat<Cursor> {
   /**
-   * What the tokens page through, e.g. `shop.orders.v1.OrderService/ListOrders`. It is signed
+   * What the tokens page through, e.g. `acme.notes.v1.NoteService/ListNotes`. It is signed
    * with the cursor, so a token of one list is refused by another.
    */
   readonly scope: string;
