@@ -9,26 +9,31 @@ import {
 } from "node:http2";
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from "node:net";
 import { Duplex } from "node:stream";
+import type { GatewaySettings } from "../config.ts";
 import { clientKey, normaliseAddress } from "./client-address.ts";
 import type { EdgeLog } from "./edge-log.ts";
 import { WriteStallWatch } from "./write-stall.ts";
 
-/** The limits the edge puts on every connection (see README, "Edge limits"). */
-export interface ConnectionLimits {
-  host: string;
-  port: number;
-  firstByteTimeoutMs: number;
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  http2IdleTimeoutMs: number;
-  http2MaxStreams: number;
-  writeTimeoutMs: number;
-  maxConnections: number;
-  maxConnectionsPerClient: number;
-  /** With trusted proxies in front, every connection comes from one of them: no per-peer cap. */
-  trustedProxies: number;
-}
+/**
+ * The limits the edge puts on every connection (see README, "Edge limits"); documented where they
+ * are read, in GatewaySettings. With trusted proxies in front, every connection comes from one of
+ * them, so there is no per-peer cap.
+ */
+export type ConnectionLimits = Pick<
+  GatewaySettings,
+  | "host"
+  | "port"
+  | "firstByteTimeoutMs"
+  | "headersTimeoutMs"
+  | "requestTimeoutMs"
+  | "keepAliveTimeoutMs"
+  | "http2IdleTimeoutMs"
+  | "http2MaxStreams"
+  | "writeTimeoutMs"
+  | "maxConnections"
+  | "maxConnectionsPerClient"
+  | "trustedProxies"
+>;
 
 /** The socket's peer: the client itself, or the nearest proxy when proxies are trusted. */
 export interface Peer {
