@@ -1,5 +1,5 @@
 // What the orchestrator hands every benchmark.
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 
 export interface BenchContext {
@@ -15,8 +15,12 @@ export interface BenchContext {
 }
 
 export function scratch(context: BenchContext, name: string): string {
-  mkdirSync(context.workDir, { recursive: true });
-  return mkdtempSync(join(context.workDir, `${name}-`));
+  mkdirSync(context.workDir, { recursive: true, mode: 0o755 });
+  const dir = mkdtempSync(join(context.workDir, `${name}-`));
+  // Searchable by the unprivileged user the embedded PostgreSQL runs as when the bench runs as root.
+  chmodSync(context.workDir, 0o755);
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 export function timed<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number }> {
