@@ -1,5 +1,5 @@
 // P5 footprint: the whole shop started the way `make up` starts it (@weft/cli/dev: NATS, six
-// services as processes with embedded PGlite databases, the gateway) — time to all healthy; then
+// services as processes on one embedded PostgreSQL with a database and role each, the gateway) — time to all healthy; then
 // each service restarted alone: process start → SERVING, and resident memory per process.
 import { join } from "node:path";
 import { freePort, type Platform, startPlatform } from "@weft/cli/dev";
@@ -34,7 +34,7 @@ export async function runP5(context: BenchContext): Promise<Section> {
     });
   } catch (error) {
     notRun.push(
-      `\`startPlatform\` (make up-style, PGlite) failed, so no footprint was measured: ${error instanceof Error ? error.message : String(error)}. Last log lines: ${logs.lines().slice(-8).join(" / ")}`,
+      `\`startPlatform\` (make up-style, embedded PostgreSQL) failed, so no footprint was measured: ${error instanceof Error ? error.message : String(error)}. Last log lines: ${logs.lines().slice(-8).join(" / ")}`,
     );
   }
   if (platform) {
@@ -44,7 +44,7 @@ export async function runP5(context: BenchContext): Promise<Section> {
       load: "NATS + 6 services in parallel, then gateway",
       value: allHealthy,
       unit: "s",
-      note: "startPlatform with PGlite, like `make up` after install/generate",
+      note: "startPlatform on the embedded PostgreSQL, like `make up` after install/generate",
     });
     for (const name of [...serviceNames, "gateway"]) {
       const s = parallel.get(name);
@@ -75,11 +75,11 @@ export async function runP5(context: BenchContext): Promise<Section> {
     rows,
     goals: [],
     method: [
-      "`startPlatform` from @weft/cli/dev — what `make up` (`weft dev`) runs after `npm ci` and `buf generate` — with embedded PGlite databases in a scratch folder, a private nats-server on a free port and free service ports. “All healthy” is from the call until every service answers SERVING on grpc.health.v1 and the gateway's /readyz is 200. Per-service “started with the others” is the launcher's own spawn → SERVING figure while all six start at once on 2 cores; “restarted alone” is SIGTERM, then spawn → SERVING with the rest of the shop idle (node + tsx loader, TypeScript compiled on the fly, migrations checked, certificate issued).",
+      "`startPlatform` from @weft/cli/dev — what `make up` (`weft dev`) runs after `npm ci` and `buf generate` — with one embedded PostgreSQL (a database and role per service) in a scratch folder, a private nats-server on a free port and free service ports. “All healthy” is from the call until every service answers SERVING on grpc.health.v1 and the gateway's /readyz is 200. Per-service “started with the others” is the launcher's own spawn → SERVING figure while all six start at once on 2 cores; “restarted alone” is SIGTERM, then spawn → SERVING with the rest of the shop idle (node + tsx loader, TypeScript compiled on the fly, migrations checked, certificate issued).",
       "RSS is VmRSS from /proc of each service's node process (not the tsx wrapper: the launcher runs `node --import tsx`), idle right after start.",
     ],
     limits: [
-      "Start time is dominated by loading TypeScript through tsx (compiling every imported file on each start) and, with PGlite, by starting the WebAssembly PostgreSQL; six processes share 2 cores when `make up` starts them together. Images built with compiled JavaScript (and a real PostgreSQL) start faster.",
+      "Start time is dominated by loading TypeScript through tsx (compiling every imported file on each start) six processes share 2 cores when `make up` starts them together. Compiled JavaScript (one bundle per service) would start faster and hold far less memory: see issue 11.",
     ],
     notRun,
     seconds: (performance.now() - started) / 1000,
