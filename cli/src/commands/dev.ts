@@ -19,12 +19,12 @@ export interface DevSettings {
   dataDir: string;
   databasePrefix: string;
   freePorts: boolean;
-  /** The development console's port (WEFT_CONSOLE_PORT); WEFT_CONSOLE=off runs without it. */
+  /** The development console's port (WEFT_CONSOLE_PORT); WEFT_CONSOLE=false runs without it. */
   consolePort: number;
   console: boolean;
   /** The embedded PostgreSQL's port (WEFT_PG_PORT); 0: a free one. */
   pgPort: number;
-  /** Rebuild and restart what a source change concerns (WEFT_WATCH=off turns it off). */
+  /** Rebuild and restart what a source change concerns (WEFT_WATCH=false turns it off). */
   watch: boolean;
 }
 

@@ -3,6 +3,7 @@
 // gateway, the local CA and mTLS, and health waits. What runs, on which port, with which settings
 // and databases comes from weft.app.yaml and services/*/weft.yaml, never from a list kept here.
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
 import { type App, addressVariable, gatewayWorkload, type ServiceManifest } from "@weft/mesh/app";
@@ -82,6 +83,9 @@ const healthTimeoutMs = 120_000;
 
 export async function startPlatform(app: App, options: PlatformOptions): Promise<Platform> {
   const say = options.progress ?? (() => {});
+  // Created here with ordinary permissions, before the owner-only folders inside it (signer, NATS
+  // users): an embedded PostgreSQL running as another user must be able to reach its own folder.
+  mkdirSync(options.dataDir, { recursive: true });
   const meshDir = join(options.dataDir, "mesh");
   const policyDir = join(app.root, "istio");
   // A NATS the launcher starts has one user per service, which may publish only the events its
