@@ -114,7 +114,9 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   for (const service of app.services) {
     addresses[service.name] = `127.0.0.1:${options.freeServicePorts ? await freePort() : service.port}`;
   }
-  const gatewayPort = options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
+  // A free gateway port is picked just before the gateway starts (below): picked now, an outgoing
+  // connection's ephemeral port could take it while the services start.
+  let gatewayPort = options.gatewayPort;
   const databases = await provideDatabases({
     services: app.services,
     pgUrl: options.pgUrl,
@@ -183,7 +185,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     if (service === undefined) throw new Error(`${name} is not a service of ${app.manifest.name}`);
     return service;
   };
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const gatewayUrl = () => `http://127.0.0.1:${gatewayPort}`;
 
   // Every workload runs under a supervisor: restarted with backoff when it crashes, reported with
   // its last lines when it keeps crashing. Each start builds its spec afresh (a new signer token).
@@ -198,7 +200,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
         sink: options.logs,
         ready: service
           ? () => waitFor(async () => (await checkHealth(addresses[name]!, credentials)) === "SERVING", healthTimeoutMs)
-          : () => waitFor(async () => (await fetch(`${gatewayUrl}/readyz`)).ok, healthTimeoutMs),
+          : () => waitFor(async () => (await fetch(`${gatewayUrl()}/readyz`)).ok, healthTimeoutMs),
         say,
         onState: (state) => options.onState?.(name, state),
       });
@@ -223,13 +225,15 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   const startWorkload = async (name: string) => {
     const started = Date.now();
     await supervisorOf(name).start();
-    const where = name === gatewayWorkload ? `ready on ${gatewayUrl}` : `SERVING on ${addresses[name]}`;
+    const where = name === gatewayWorkload ? `ready on ${gatewayUrl()}` : `SERVING on ${addresses[name]}`;
     say(`✓ ${name.padEnd(13)} ${where} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   };
 
   const platform: Platform = {
     app,
-    gatewayUrl,
+    get gatewayUrl() {
+      return gatewayUrl();
+    },
     addresses,
     databaseUrls,
     embeddedPgUrl: databases.embedded?.adminUrl,
@@ -276,6 +280,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   try {
     say(app.services.length > 0 ? "starting services…" : "no services yet (weft new service <name> adds one)");
     await Promise.all(app.services.map((service) => startWorkload(service.name)));
+    if (options.gatewayPort === 0) gatewayPort = await freePort();
     await startWorkload(gatewayWorkload);
   } catch (error) {
     await platform.stop();
