@@ -117,10 +117,10 @@ function watchApp(platform: Platform, say: (line: string) => void): SourceWatche
         }
       }
       const names = all ? everything : [...changed].filter((name) => everything.includes(name));
-      for (const name of names) {
-        say(`${name}: sources changed, restarting`);
-        await platform.reload(name).catch((error: unknown) => say(`${name}: ${(error as Error).message}`));
-      }
+      say(`${names.join(", ")}: sources changed, rebuilding and restarting`);
+      await platform
+        .reloadAll(names)
+        .catch((error: unknown) => say(`${names.join(", ")}: ${(error as Error).message}`));
     });
   });
 }

@@ -8,12 +8,13 @@ import { join } from "node:path";
 import { createMesh, type Mesh, meshConfigFromEnv } from "@weft/mesh";
 import { type App, addressVariable, gatewayWorkload, type ServiceManifest } from "@weft/mesh/app";
 import { checkHealth, loadOrCreateCa, startCertificateSigner } from "@weft/mesh/launcher";
+import { bundleFile, seedWorkload, type Workload, WorkloadBuilder, workloadsOf } from "./build.ts";
 import { provideDatabases } from "./databases.ts";
 import { provideNats } from "./nats.ts";
 import { writeNatsAuthorization } from "./nats-auth.ts";
 import { freePort, isListening, waitFor } from "./network.ts";
 import { type LineSink, stopProcesses } from "./processes.ts";
-import { gatewayProgram, serviceProgram } from "./programs.ts";
+import { bundleProgram } from "./programs.ts";
 import { Supervisor, type WorkloadState } from "./supervisor.ts";
 
 export interface PlatformOptions {
@@ -69,8 +70,14 @@ export interface Platform {
   crash(name: string): void;
   /** A planned restart (its sources changed): graceful stop, start, wait until it serves. */
   reload(name: string): Promise<void>;
+  /** Rebuilds what changed of these workloads' bundles, then restarts each as `reload` does. */
+  reloadAll(names: readonly string[]): Promise<void>;
   /** Supervised workloads (the services and the gateway) and their states. */
   states(): ReadonlyMap<string, WorkloadState>;
+  /** The process id of a running workload (benchmarks read its memory). */
+  pid(name: string): number | undefined;
+  /** The JavaScript bundle a workload (or seedBundle, the app's dev.seed) runs. */
+  bundle(name: string): string;
   start(name: string): Promise<void>;
   /** Stops the NATS the platform started (SIGTERM, so JetStream flushes) and starts it again on the same store. */
   restartNats(): Promise<void>;
@@ -78,7 +85,7 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-// A first start compiles TypeScript and creates databases; a busy two-core machine needs the margin.
+// A first start creates databases and runs migrations; a busy two-core machine needs the margin.
 const healthTimeoutMs = 120_000;
 
 export async function startPlatform(app: App, options: PlatformOptions): Promise<Platform> {
@@ -132,6 +139,25 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   }
   const databaseUrls = databases.urls;
 
+  // Every workload runs its JavaScript bundle (build.ts says why), built here when stale.
+  const buildDir = join(options.dataDir, "build");
+  const builder = new WorkloadBuilder({ outDir: buildDir });
+  const seed = seedWorkload(app);
+  const workloads = new Map<string, Workload>(
+    [...workloadsOf(app), ...(seed ? [seed] : [])].map((workload) => [workload.name, workload]),
+  );
+  const built = await builder.build([...workloads.values()]).catch(async (error: unknown) => {
+    await databases.stop();
+    if (nats.process) await stopProcesses([nats.process], 5_000);
+    throw error;
+  });
+  const fresh = built.filter((outcome) => outcome.built);
+  say(
+    fresh.length === 0
+      ? `bundles up to date under ${buildDir}`
+      : `built ${fresh.map((outcome) => outcome.name).join(", ")} into ${buildDir} (${((fresh[0]?.ms ?? 0) / 1000).toFixed(1)} s)`,
+  );
+
   // The launcher alone holds the CA; workloads get certificates from its signer, each with a
   // one-time token for its own name (so no MESH_DATA_DIR in their environment).
   const signer = await startCertificateSigner({
@@ -156,7 +182,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     const databaseUrl = databaseUrls.get(service.name);
     return {
       name: service.name,
-      ...serviceProgram(service),
+      ...bundleProgram(bundleFile(buildDir, service.name)),
       cwd: app.root,
       env: {
         ...common,
@@ -210,7 +236,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   };
   const gatewaySpec = () => ({
     name: gatewayWorkload,
-    ...gatewayProgram(),
+    ...bundleProgram(bundleFile(buildDir, gatewayWorkload)),
     cwd: app.root,
     env: {
       ...common,
@@ -253,10 +279,33 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     },
     start: (name) => startWorkload(serviceNamed(name).name),
     async reload(name) {
-      await supervisorOf(name).restart();
-      say(`✓ ${name} reloaded`);
+      await platform.reloadAll([name]);
+    },
+    async reloadAll(names) {
+      const changed = names.map((name) => {
+        const workload = workloads.get(name);
+        if (workload === undefined) throw new Error(`${name} is not a workload of ${app.manifest.name}`);
+        return workload;
+      });
+      const started = Date.now();
+      // One workload (an edit): its esbuild context rebuilds incrementally; several (proto/): one build.
+      if (changed.length === 1) await builder.rebuild(changed[0]!);
+      else await builder.build(changed);
+      const builtIn = ((Date.now() - started) / 1000).toFixed(1);
+      for (const name of names) {
+        const restarted = Date.now();
+        await supervisorOf(name).restart();
+        say(
+          `✓ ${name} reloaded (built in ${builtIn} s, serving after ${((Date.now() - restarted) / 1000).toFixed(1)} s)`,
+        );
+      }
     },
     states: () => new Map([...supervisors].map(([name, supervisor]) => [name, supervisor.state])),
+    pid: (name) => supervisors.get(name)?.process?.child.pid,
+    bundle(name) {
+      if (!workloads.has(name)) throw new Error(`${name} is not a workload of ${app.manifest.name}`);
+      return bundleFile(buildDir, name);
+    },
     async restartNats() {
       if (!nats.process) throw new Error("the platform did not start this NATS, so it will not restart it");
       await stopProcesses([nats.process], 10_000);
@@ -272,6 +321,7 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       await Promise.all([...supervisors].filter(([name]) => name !== gatewayWorkload).map(([, s]) => s.stop()));
       await mesh.close();
       await signer.close();
+      await builder.close();
       await databases.stop();
       if (nats.process) await stopProcesses([nats.process], 5_000);
     },
