@@ -21,9 +21,13 @@ COPY . .
 # and the manifest checks read come from buf build, as `weft generate` does.
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund \
   && node_modules/.bin/buf build -o gen/weft.binpb --exclude-source-info
-# What the runtime image gets, assembled under /out: the workload's folder, mesh, generated code,
-# manifests and policies; then, under /deps, the production dependencies of that workspace only
-# (tsx among them: it runs the sources), installed from every workspace's package.json.
+# The workload as one JavaScript bundle with its source map (`weft build`, what `weft dev` runs too):
+# no TypeScript is compiled at run time. Its modules find their files (migrations, JSON schemas,
+# .proto files of dependencies) at their paths under /app, which the runtime image keeps.
+RUN node --conditions=weft-source --import tsx cli/src/bin.ts build "${SERVICE}" --out /out/build
+# What the runtime image gets, assembled under /out: the bundle, the workload's folder, mesh,
+# generated code, manifests and policies; then, under /deps, the production dependencies of that
+# workspace only (the packages the bundle leaves out or reads files of), from every workspace's package.json.
 RUN --mount=type=cache,target=/root/.npm set -eu; \
   case "${SERVICE}" in gateway) dir=gateway ;; *) dir="services/${SERVICE}" ;; esac; \
   test -f "${dir}/package.json" || { echo "no workload ${SERVICE}: ${dir}/package.json is missing" >&2; exit 1; }; \
@@ -31,7 +35,7 @@ RUN --mount=type=cache,target=/root/.npm set -eu; \
   mkdir -p /out/app /deps; \
   cp --parents -r package.json package-lock.json tsconfig.json gen mesh istio weft.app.yaml services/*/weft.yaml \
     "${dir}" /out/app/; \
-  ln -s "${dir}/src/main.ts" /out/app/main.ts; \
+  cp "/out/build/${SERVICE}/main.mjs" "/out/build/${SERVICE}/main.mjs.map" /out/app/; \
   find . -name package.json -not -path "*/node_modules/*" -exec cp --parents {} /deps/ \; ; \
   cp package-lock.json /deps/; \
   cd /deps && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace="${dir}"
@@ -52,11 +56,10 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# tsx compiles in memory (no cache), so nothing is written next to the code. State belongs in
-# PostgreSQL (DATABASE_URL) and NATS; local scratch goes under /tmp, which a read-only
-# deployment mounts as an emptyDir. Under Istio set MESH_MTLS=istio (deploy/base does).
+# Nothing is written next to the code. State belongs in PostgreSQL (DATABASE_URL) and NATS; local
+# scratch goes under /tmp, which a read-only deployment mounts as an emptyDir. Under Istio set
+# MESH_MTLS=istio (deploy/base does).
 ENV NODE_ENV=production \
-    TSX_DISABLE_CACHE=1 \
     WEFT_APP_DIR=/app \
     WEFT_WORKLOAD=${SERVICE} \
     GRPC_PORT=50051 \
@@ -73,8 +76,6 @@ USER 1000:1000
 # Services serve gRPC on 50051, the gateway HTTP on 8080.
 EXPOSE 50051 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# node itself with tsx's loader (not the tsx CLI, whose wrapper would sit between tini and the
-# workload), so SIGTERM reaches it directly. main.ts links to the workload's src/main.ts. The
-# weft-source condition resolves the workspace's @weft/mesh (and gateway) to their sources, as
-# everything inside this repository does (their package exports otherwise name dist/, not built here).
-CMD ["node", "--conditions=weft-source", "--import", "tsx", "main.ts"]
+# node itself (no wrapper between tini and the workload, so SIGTERM reaches it directly) on the
+# workload's bundle; the source map makes stack traces name the .ts files and lines.
+CMD ["node", "--enable-source-maps", "main.mjs"]

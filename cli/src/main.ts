@@ -1,6 +1,7 @@
 // `weft <command> …`: finds the command, runs it, and turns a failure into one line and an exit code.
 import { ManifestError } from "@weft/mesh/app";
 import type { Command } from "./command.ts";
+import { buildCommand } from "./commands/build.ts";
 import { devCommand } from "./commands/dev.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { manifestsCommand } from "./commands/manifests.ts";
@@ -13,6 +14,7 @@ import { exitCodes, UsageError } from "./errors.ts";
 
 export const commands: readonly Command[] = [
   devCommand,
+  buildCommand,
   generateCommand,
   manifestsCommand,
   policyCommand,

@@ -41,6 +41,13 @@ describe("the Dockerfile", () => {
     }
   });
 
+  it("runs the workload's bundle on node itself: no TypeScript compiled at run time", () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(runtime).toContain('CMD ["node", "--enable-source-maps", "main.mjs"]');
+    expect(runtime).not.toMatch(/tsx/i);
+    expect(dockerfile).toMatch(/cli\/src\/bin\.ts build "\$\{SERVICE\}"/);
+  });
+
   it("does not hide what it needs behind .dockerignore", () => {
     for (const needed of ["weft.app.yaml", "services", "istio", "proto", "mesh", "buf.yaml", "buf.gen.yaml"]) {
       expect(dockerignore, needed).not.toContain(needed);
