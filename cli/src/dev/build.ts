@@ -9,17 +9,18 @@
 //
 // A bundle moves every module to one file, which breaks code that finds its own files next to
 // itself (`new URL("../drizzle", import.meta.url)`, `__dirname + "/../proto"`): the
-// `keepModuleLocations` plugin below replaces those with each module's own location at build
+// `prepareModules` plugin below replaces those with each module's own location at build
 // time, so app code and dependencies find their migrations, schemas and .proto files as they do
 // unbundled. The bundle therefore runs where it was built, which is what `weft dev` and the
 // image (built and run at /app) do.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, extname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type App, gatewayWorkload } from "@weft/mesh/app";
 import * as esbuild from "esbuild";
 import { resolveDependency, runningFromSource, sourceCondition } from "../self.ts";
+import { thinSourceMapFile } from "./source-map.ts";
 
 export interface Workload {
   name: string;
@@ -177,9 +178,10 @@ export class WorkloadBuilder {
     );
   }
 
-  /** Writes each built workload's inputs (from esbuild's metafile) beside its bundle. */
+  /** Thins each built workload's source map, and writes its inputs (from esbuild's metafile) beside its bundle. */
   #record(workloads: readonly Workload[], metafile: esbuild.Metafile): void {
     for (const workload of workloads) {
+      thinSourceMapFile(`${bundleFile(this.#outDir, workload.name)}.map`);
       const output = metafile.outputs[relative(workingDir, bundleFile(this.#outDir, workload.name))];
       if (output === undefined) throw new Error(`esbuild wrote no bundle for ${workload.name}`);
       const inputs: Record<string, string> = {};
@@ -205,9 +207,14 @@ interface BundleEntry {
   out: string;
 }
 
+/** The builder's own code: a change to how bundles are made makes every bundle stale. */
+const builderSources = [import.meta.url, new URL(`./source-map${extname(import.meta.url)}`, import.meta.url)].map(
+  (url) => readFileSync(fileURLToPath(url), "utf8"),
+);
+
 function keyOf(workload: Workload): string {
   return createHash("sha256")
-    .update(JSON.stringify([esbuild.version, workload.entry, runningFromSource, bundleExternals]))
+    .update(JSON.stringify([esbuild.version, workload.entry, runningFromSource, builderSources]))
     .digest("hex");
 }
 
@@ -219,6 +226,7 @@ function bundleOptions(outDir: string, entries: readonly BundleEntry[]): esbuild
     outExtension: { ".js": ".mjs" },
     absWorkingDir: workingDir,
     bundle: true,
+    minifyWhitespace: true,
     platform: "node",
     format: "esm",
     target: "node24",
@@ -232,36 +240,47 @@ function bundleOptions(outDir: string, entries: readonly BundleEntry[]): esbuild
       js: 'import { createRequire as __weftCreateRequire } from "node:module"; const require = __weftCreateRequire(import.meta.url);',
     },
     logLevel: "silent",
-    plugins: [keepModuleLocations],
+    plugins: [prepareModules],
   };
 }
 
 const locationToken = /import\.meta\.(url|dirname|filename)\b|\b__dirname\b|\b__filename\b/;
 const declaresLocation = /\b(const|let|var|function)\s+(__dirname|__filename)\b/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, on purpose
+const nonAscii = /[^\x00-\x7f]/g;
 const loaders: Record<string, esbuild.Loader> = { ts: "ts", mts: "ts", cts: "ts", js: "js", mjs: "js", cjs: "js" };
 
+/** `import.meta.url` (and .dirname, .filename) and a CommonJS module's `__dirname`, `__filename` made the module's own. */
+function withOwnLocation(text: string, path: string): string {
+  if (!locationToken.test(text)) return text;
+  const contents = text
+    .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(path).href))
+    .replaceAll("import.meta.dirname", JSON.stringify(dirname(path)))
+    .replaceAll("import.meta.filename", JSON.stringify(path));
+  if (!/\b__(dirname|filename)\b/.test(contents) || declaresLocation.test(contents)) return contents;
+  // On the first line, so every other line keeps its number.
+  return `var __dirname = ${JSON.stringify(dirname(path))}, __filename = ${JSON.stringify(path)}; ${contents}`;
+}
+
 /**
- * Replaces `import.meta.url` (and .dirname, .filename) with the module's own location, and gives a
- * CommonJS module its own `__dirname` and `__filename`, so that inside the bundle each module still
- * finds the files next to it. Lines are kept, so the source map still points at the right ones.
+ * Non-ASCII characters as \u escapes, which mean the same in strings, regular expressions,
+ * identifiers and comments. esbuild escapes them in strings only, and one left in a comment or a
+ * regular expression makes V8 hold the whole bundle as a two-byte string: twice its size, in
+ * every process.
  */
-const keepModuleLocations: esbuild.Plugin = {
-  name: "keep-module-locations",
+function asciiOnly(text: string): string {
+  return text.replace(nonAscii, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Every module as `withOwnLocation` and `asciiOnly` make it (unchanged lines, so the source map still fits). */
+const prepareModules: esbuild.Plugin = {
+  name: "weft-prepare-modules",
   setup(build) {
     build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       const text = readFileSync(args.path, "utf8");
-      if (!locationToken.test(text)) return undefined;
-      const loader = loaders[args.path.slice(args.path.lastIndexOf(".") + 1)] ?? "js";
-      const url = JSON.stringify(pathToFileURL(args.path).href);
-      let contents = text
-        .replaceAll("import.meta.url", url)
-        .replaceAll("import.meta.dirname", JSON.stringify(dirname(args.path)))
-        .replaceAll("import.meta.filename", JSON.stringify(args.path));
-      if (/\b__(dirname|filename)\b/.test(contents) && !declaresLocation.test(contents)) {
-        // On the first line, so every other line keeps its number.
-        contents = `var __dirname = ${JSON.stringify(dirname(args.path))}, __filename = ${JSON.stringify(args.path)}; ${contents}`;
-      }
-      return { contents, loader };
+      const contents = asciiOnly(withOwnLocation(text, args.path));
+      if (contents === text) return undefined;
+      return { contents, loader: loaders[args.path.slice(args.path.lastIndexOf(".") + 1)] ?? "js" };
     });
   },
 };
