@@ -56,7 +56,7 @@ describe("WorkloadBuilder", () => {
       expect(result.stderr).toBe("");
       expect(result.stdout.trim()).toBe("found-by-url found-by-dirname");
       // One file: neither the TypeScript nor the dependency is loaded from its own place.
-      expect(readFileSync(outcome!.file, "utf8")).toContain('const message = "failed " + reason;');
+      expect(readFileSync(outcome!.file, "utf8")).toContain("function fail(reason)");
     } finally {
       await builder.close();
     }
