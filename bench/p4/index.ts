@@ -57,7 +57,6 @@ export async function runP4(context: BenchContext): Promise<Section> {
   const nats = await provideNats({ host: "127.0.0.1", port: await freePort(), storeDir: join(dir, "nats") }, () => {});
   const opened = await openDatabase({
     url: database.url,
-    dataDir: "",
     schema,
     migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
   });

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { type App, loadApp, loadContracts, type ServiceManifest } from "./app/index.ts";
 import { appTokenVerifier, type JwksCall, type TokenVerifier } from "./auth/index.ts";
 import { type Env, readSettings, text } from "./config/env.ts";
@@ -21,14 +20,14 @@ import type { MeshServer, ServiceImplementation } from "./server/serve.ts";
 
 /** Where a service keeps its state and finds its event bus. */
 export interface ServiceSettings {
-  /** postgres:// URL of the service's own database; unset: embedded PGlite under dataDir. */
+  /** postgres:// URL of the service's own database (required when the service has one). */
   databaseUrl: string;
   /** NATS servers, comma separated. */
   natsUrl: string;
   /** This service's NATS user and password (empty: a NATS without authentication). */
   natsUser: string;
   natsPassword: string;
-  /** Root of local state; the embedded database lives in `<dataDir>/<service>/db`. */
+  /** Root of local state (WEFT_DATA_DIR); no database lives there any more. */
   dataDir: string;
 }
 
@@ -130,7 +129,6 @@ export async function startService<Schema extends Record<string, unknown>>(
     opened.push(() => mesh.close());
     const database = await openDatabase({
       url: settings.databaseUrl || undefined,
-      dataDir: join(settings.dataDir, definition.name, "db"),
       schema: definition.schema,
       migrationsFolder: definition.migrationsFolder,
     });
@@ -188,7 +186,7 @@ export async function startService<Schema extends Record<string, unknown>>(
       verifier ? { authenticate: (authorization) => verifier.authenticate(authorization) } : {},
     );
     opened.push(() => server.shutdown());
-    mesh.logger.info({ database: database.kind }, `${definition.name} ready`);
+    mesh.logger.info(`${definition.name} ready`);
 
     let stopping: Promise<void> | undefined;
     return {

@@ -1,9 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -18,7 +14,7 @@ const meshMigrations = {
   migrationsTable: "__weft_mesh_migrations",
 };
 
-/** A service's database, whichever driver is behind it: both speak PostgreSQL. */
+/** A service's database (drizzle over postgres.js). */
 export type Database<Schema extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, Schema>;
 
 /** The handle a `db.transaction(...)` callback receives. */
@@ -30,10 +26,11 @@ export type Transaction<Schema extends Record<string, unknown>> = Parameters<
 export type Queryable<Schema extends Record<string, unknown>> = Database<Schema> | Transaction<Schema>;
 
 export interface OpenDatabaseOptions<Schema extends Record<string, unknown>> {
-  /** A postgres:// URL (`DATABASE_URL`); unset means an embedded PGlite database in `dataDir`. */
+  /**
+   * A postgres:// URL (`DATABASE_URL`), with the service's own role. `weft dev` provides one (its
+   * embedded PostgreSQL, or PG_URL); a deployment sets it from a Secret.
+   */
   url: string | undefined;
-  /** Where the embedded database lives, e.g. `.data/billing/db`. */
-  dataDir: string;
   schema: Schema;
   /**
    * The service's committed drizzle-kit migrations, applied (then the mesh's own) before anything
@@ -46,37 +43,28 @@ export interface OpenDatabaseOptions<Schema extends Record<string, unknown>> {
 
 export interface OpenedDatabase<Schema extends Record<string, unknown>> {
   readonly db: Database<Schema>;
-  readonly kind: "postgres" | "pglite";
   close(): Promise<void>;
 }
 
 /**
  * Opens a service's database and brings its schema up to date: the service's tables, then the
  * mesh's (after, so a database whose own migrations created outbox/inbox, as before the mesh
- * owned them, is left as it is). With a URL it is a pool of postgres.js connections to a real
- * server (tests, production); without one it is PGlite, a PostgreSQL compiled to WebAssembly,
- * persisted in `dataDir`, so a laptop needs no server.
+ * owned them, is left as it is). It is a pool of postgres.js connections to a real PostgreSQL,
+ * locally as in production, so row locks, SKIP LOCKED leases and concurrent conditional updates
+ * behave the same everywhere.
  */
 export async function openDatabase<Schema extends Record<string, unknown>>(
   options: OpenDatabaseOptions<Schema>,
 ): Promise<OpenedDatabase<Schema>> {
-  if (options.url) {
-    await migrateExclusively(options.url, options.migrationsFolder);
-    const sql = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
-    const db = drizzlePostgres(sql, { schema: options.schema });
-    return { db, kind: "postgres", close: () => sql.end({ timeout: 5 }) };
+  if (!options.url) {
+    throw new Error(
+      "DATABASE_URL is not set: this service has a database (database: true in its weft.yaml). `weft dev` (make up) provides one; elsewhere set DATABASE_URL to a postgres:// URL",
+    );
   }
-  mkdirSync(options.dataDir, { recursive: true });
-  const client = new PGlite(options.dataDir);
-  const db = drizzlePglite(client, { schema: options.schema });
-  try {
-    await migratePglite(db, { migrationsFolder: options.migrationsFolder });
-    await migratePglite(db, meshMigrations);
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
-  return { db, kind: "pglite", close: () => client.close() };
+  await migrateExclusively(options.url, options.migrationsFolder);
+  const sql = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
+  const db = drizzlePostgres(sql, { schema: options.schema });
+  return { db, close: () => sql.end({ timeout: 5 }) };
 }
 
 /**

@@ -1,10 +1,9 @@
 import { Code, errorWithReason, type RpcError } from "../rpc/errors.ts";
 
 /**
- * The status a database failure deserves, by its SQLSTATE (the same from postgres.js and PGlite,
- * also when drizzle wraps it): a value the database refuses is the request's fault, a broken
- * constraint is a precondition, a conflict with a concurrent transaction may be retried, an
- * unreachable database is UNAVAILABLE. Undefined for anything else (a bug stays INTERNAL).
+ * The status a database failure deserves, by its SQLSTATE (also when drizzle wraps it): a value
+ * the database refuses is the request's fault, a broken constraint is a precondition, a conflict
+ * with a concurrent transaction may be retried, an unreachable database is UNAVAILABLE. Undefined for anything else (a bug stays INTERNAL).
  *
  * The caller sees only the class of the problem and a stable ErrorInfo reason, with the
  * SQLSTATE in its metadata — never the database's message, which names tables and values.

@@ -30,7 +30,6 @@ beforeAll(async () => {
   database = await createTestDatabase("events");
   opened = await openDatabase({
     url: database.url,
-    dataDir: "",
     schema,
     migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
   });

@@ -1,11 +1,8 @@
 // The ledger is append-only in the database itself: whatever code runs, its rows cannot be
-// changed or removed. Checked on PostgreSQL (through the running service's database) and on the
-// embedded PGlite the service uses without DATABASE_URL.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// changed or removed. Checked through the running service's database and on a database made by
+// the migrations alone, written to directly.
 import { fileURLToPath } from "node:url";
-import { openDatabase } from "@weft/mesh/data";
+import { createTestDatabase, openDatabase, type TestDatabase } from "@weft/mesh/data";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as schema from "../../src/store/schema.ts";
@@ -58,14 +55,14 @@ describe("ledger_entries on PostgreSQL", () => {
   });
 });
 
-describe("ledger_entries on PGlite", () => {
-  const dir = mkdtempSync(join(tmpdir(), "weft-payments-pglite-"));
+describe("ledger_entries in a database made by the migrations alone", () => {
+  let database: TestDatabase;
   let opened: Awaited<ReturnType<typeof openDatabase<typeof schema>>>;
 
   beforeAll(async () => {
+    database = await createTestDatabase("payments_ledger");
     opened = await openDatabase({
-      url: undefined,
-      dataDir: dir,
+      url: database.url,
       schema,
       migrationsFolder: fileURLToPath(new URL("../../drizzle", import.meta.url)),
     });
@@ -89,7 +86,7 @@ describe("ledger_entries on PGlite", () => {
   }, 60_000);
   afterAll(async () => {
     await opened?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it.each(changes)("refuses %s", async (operation, statement) => {
