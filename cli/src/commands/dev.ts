@@ -1,17 +1,15 @@
 // `weft dev`: the whole app on this machine — NATS, every service, the gateway — until Ctrl-C.
-import { spawnSync } from "node:child_process";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { boolean, ConfigError, integer, readSettings, text } from "@weft/mesh";
-import { type App, checkAppContracts, gatewayWorkload, loadContracts } from "@weft/mesh/app";
+import { type App, checkAppContracts, loadContracts } from "@weft/mesh/app";
 import { currentApp } from "../app.ts";
 import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { type DevConsole, startDevConsole } from "../dev/console.ts";
 import { type Platform, prettyLines, runSeed, startPlatform } from "../dev/index.ts";
 import type { WorkloadState } from "../dev/supervisor.ts";
-import { type SourceWatcher, type WatchedTarget, watchSources } from "../dev/watch.ts";
+import { watchPlatform } from "../dev/watch.ts";
 import { UsageError } from "../errors.ts";
-import { selfArgs } from "../self.ts";
 
 export interface DevSettings {
   gatewayPort: number;
@@ -90,41 +88,6 @@ const consoleHealth = {
   stopped: "down",
 } as const satisfies Record<WorkloadState, string>;
 
-/**
- * Watch mode: a change under one service's folder restarts that service only; a change to proto/
- * regenerates the code and restarts every workload (and, inside the Weft repository, so does a
- * change to the mesh or the gateway). The others keep running.
- */
-function watchApp(platform: Platform, say: (line: string) => void): SourceWatcher {
-  const app = platform.app;
-  const everything = [...app.services.map((s) => s.name), gatewayWorkload];
-  const targets: WatchedTarget[] = [
-    ...app.services.map((service) => ({ name: service.name, folders: [service.dir] })),
-    { name: "proto", folders: [join(app.root, "proto")] },
-    // Weft's own sources when the app is the repository itself (the shop).
-    { name: "platform", folders: [join(app.root, "mesh", "src"), join(app.root, "gateway", "src")] },
-  ];
-  let queue = Promise.resolve();
-  return watchSources(targets, (changed) => {
-    queue = queue.then(async () => {
-      const all = changed.has("proto") || changed.has("platform");
-      if (changed.has("proto")) {
-        say("proto/ changed: weft generate");
-        const result = spawnSync(process.execPath, [...selfArgs(), "generate"], { cwd: app.root, stdio: "inherit" });
-        if (result.status !== 0) {
-          say("weft generate failed: the running workloads keep the previous code");
-          return;
-        }
-      }
-      const names = all ? everything : [...changed].filter((name) => everything.includes(name));
-      say(`${names.join(", ")}: sources changed, rebuilding and restarting`);
-      await platform
-        .reloadAll(names)
-        .catch((error: unknown) => say(`${names.join(", ")}: ${(error as Error).message}`));
-    });
-  });
-}
-
 export const devCommand: Command = {
   name: "dev",
   usage,
@@ -184,7 +147,7 @@ export const devCommand: Command = {
       await console?.close();
       throw error;
     }
-    const watcher = settings.watch ? watchApp(platform, say) : undefined;
+    const watcher = settings.watch ? watchPlatform(platform, say) : undefined;
     const signal = await stopped;
     watcher?.close();
     say(`${signal}: stopping…`);

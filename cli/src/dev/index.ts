@@ -1,4 +1,6 @@
 // The local platform `weft dev` runs, for the CLI and for tests that start a whole app.
+export type { BuildOutcome, Workload } from "./build.ts";
+export { bundleNodeArgs, WorkloadBuilder, workloadsOf } from "./build.ts";
 export { databaseName } from "./databases.ts";
 export type { NatsOutcome, NatsPlan } from "./nats.ts";
 export { natsInstallHint, provideNats } from "./nats.ts";
@@ -9,3 +11,4 @@ export { prettyLines } from "./pretty-lines.ts";
 export type { LineSink, ProcessSpec, Supervised } from "./processes.ts";
 export { startProcess, stopProcesses } from "./processes.ts";
 export { runSeed } from "./seed.ts";
+export { watchPlatform } from "./watch.ts";

@@ -74,8 +74,8 @@ export interface Platform {
   reloadAll(names: readonly string[]): Promise<void>;
   /** Supervised workloads (the services and the gateway) and their states. */
   states(): ReadonlyMap<string, WorkloadState>;
-  /** The process id of a running workload (benchmarks read its memory). */
-  pid(name: string): number | undefined;
+  /** Process ids of what runs now: each workload, and "postgres" and "nats" when the platform started them (benchmarks read their memory). */
+  processIds(): ReadonlyMap<string, number>;
   /** The JavaScript bundle a workload (or seedBundle, the app's dev.seed) runs. */
   bundle(name: string): string;
   start(name: string): Promise<void>;
@@ -124,34 +124,39 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   // A free gateway port is picked just before the gateway starts (below): picked now, an outgoing
   // connection's ephemeral port could take it while the services start.
   let gatewayPort = options.gatewayPort;
-  const databases = await provideDatabases({
-    services: app.services,
-    pgUrl: options.pgUrl,
-    prefix: options.databasePrefix ?? app.manifest.name,
-    dataDir: options.dataDir,
-    ...(options.embeddedPgPort === undefined ? {} : { embeddedPort: options.embeddedPgPort }),
-    logs: options.logs,
-  });
-  if (databases.embedded) {
-    say(
-      `${databases.embedded.created ? "created" : "started"} PostgreSQL under ${join(options.dataDir, "postgres")} on 127.0.0.1:${databases.embedded.port}`,
-    );
-  }
-  const databaseUrls = databases.urls;
-
-  // Every workload runs its JavaScript bundle (build.ts says why), built here when stale.
+  // Every workload runs its JavaScript bundle (build.ts says why), built when stale — meanwhile the
+  // databases are provided, which mostly waits on PostgreSQL.
   const buildDir = join(options.dataDir, "build");
   const builder = new WorkloadBuilder({ outDir: buildDir });
   const seed = seedWorkload(app);
   const workloads = new Map<string, Workload>(
     [...workloadsOf(app), ...(seed ? [seed] : [])].map((workload) => [workload.name, workload]),
   );
-  const built = await builder.build([...workloads.values()]).catch(async (error: unknown) => {
-    await databases.stop();
+  const [building, providing] = await Promise.allSettled([
+    builder.build([...workloads.values()]),
+    provideDatabases({
+      services: app.services,
+      pgUrl: options.pgUrl,
+      prefix: options.databasePrefix ?? app.manifest.name,
+      dataDir: options.dataDir,
+      ...(options.embeddedPgPort === undefined ? {} : { embeddedPort: options.embeddedPgPort }),
+      logs: options.logs,
+    }),
+  ]);
+  if (building.status === "rejected" || providing.status === "rejected") {
+    if (providing.status === "fulfilled") await providing.value.stop();
+    await builder.close();
     if (nats.process) await stopProcesses([nats.process], 5_000);
-    throw error;
-  });
-  const fresh = built.filter((outcome) => outcome.built);
+    throw building.status === "rejected" ? building.reason : (providing as PromiseRejectedResult).reason;
+  }
+  const databases = providing.value;
+  if (databases.embedded) {
+    say(
+      `${databases.embedded.created ? "created" : "started"} PostgreSQL under ${join(options.dataDir, "postgres")} on 127.0.0.1:${databases.embedded.port}`,
+    );
+  }
+  const databaseUrls = databases.urls;
+  const fresh = building.value.filter((outcome) => outcome.built);
   say(
     fresh.length === 0
       ? `bundles up to date under ${buildDir}`
@@ -303,7 +308,18 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       }
     },
     states: () => new Map([...supervisors].map(([name, supervisor]) => [name, supervisor.state])),
-    pid: (name) => supervisors.get(name)?.process?.child.pid,
+    processIds() {
+      const ids = new Map<string, number>();
+      for (const [name, supervisor] of supervisors) {
+        const pid = supervisor.process?.child.pid;
+        if (pid !== undefined) ids.set(name, pid);
+      }
+      const postgresPid = databases.embedded?.process.child.pid;
+      if (postgresPid !== undefined) ids.set("postgres", postgresPid);
+      const natsPid = nats.process?.child.pid;
+      if (natsPid !== undefined) ids.set("nats", natsPid);
+      return ids;
+    },
     bundle(name) {
       if (!workloads.has(name)) throw new Error(`${name} is not a workload of ${app.manifest.name}`);
       return bundleFile(buildDir, name);

@@ -15,27 +15,10 @@ interface RawSourceMap {
 }
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const digitOf = new Map([...alphabet].map((char, index) => [char, index]));
-
-/** Decodes one segment's base64 VLQ fields. */
-function decodeSegment(text: string): number[] {
-  const fields: number[] = [];
-  let value = 0;
-  let shift = 0;
-  for (const char of text) {
-    const digit = digitOf.get(char);
-    if (digit === undefined) throw new Error(`source map: bad mapping character ${JSON.stringify(char)}`);
-    value += (digit & 31) << shift;
-    if (digit & 32) {
-      shift += 5;
-    } else {
-      fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
-      value = 0;
-      shift = 0;
-    }
-  }
-  return fields;
-}
+const digitOf = new Int8Array(128).fill(-1);
+for (let i = 0; i < alphabet.length; i++) digitOf[alphabet.charCodeAt(i)] = i;
+const comma = 44;
+const semicolon = 59;
 
 function encodeValue(value: number): string {
   let rest = value < 0 ? (-value << 1) | 1 : value << 1;
@@ -50,58 +33,93 @@ function encodeValue(value: number): string {
 }
 
 /**
- * Keeps the mappings whose source `keep` accepts; the rest become "no source" marks. Returns the
- * thinned map (sources and names unchanged, so indices stay valid).
+ * Keeps the mappings whose source `keep` accepts; the rest become "no source" marks (one per run
+ * of dropped segments on a line). Sources and names are unchanged, so their indices stay valid.
+ * One pass over the base64 VLQ text: maps of bundles are megabytes, and this runs on every build.
  */
 export function thinSourceMap(map: RawSourceMap, keep: (source: string) => boolean): RawSourceMap {
   const kept = map.sources.map(keep);
-  // Absolute values carried across the whole file (all fields but the column are relative to the
-  // previous segment anywhere before; the column to the previous segment on the same line).
+  const text = map.mappings;
+  const out: string[] = [];
+  // Absolute values read so far: the column restarts on each line, the rest run across the file.
+  let generated = 0;
   let source = 0;
   let line = 0;
   let column = 0;
   let name = 0;
-  // The same for what is written.
+  // The same for what was written.
+  let outGenerated = 0;
   let outSource = 0;
   let outLine = 0;
   let outColumn = 0;
   let outName = 0;
-  const lines = map.mappings.split(";").map((lineText) => {
-    let generated = 0;
-    let outGenerated = 0;
-    let inDroppedRun = false;
-    const segments: string[] = [];
-    for (const segmentText of lineText === "" ? [] : lineText.split(",")) {
-      const fields = decodeSegment(segmentText);
-      generated += fields[0] ?? 0;
-      if (fields.length >= 4) {
-        source += fields[1]!;
-        line += fields[2]!;
-        column += fields[3]!;
-        if (fields.length >= 5) name += fields[4]!;
+  let inDroppedRun = false;
+  let firstOnLine = true;
+  const fields = [0, 0, 0, 0, 0];
+  let count = 0;
+  let value = 0;
+  let shift = 0;
+  const endSegment = () => {
+    if (count === 0) return;
+    generated += fields[0]!;
+    if (count >= 4) {
+      source += fields[1]!;
+      line += fields[2]!;
+      column += fields[3]!;
+      if (count >= 5) name += fields[4]!;
+    }
+    let segment: string | undefined;
+    if (count >= 4 && kept[source]) {
+      segment =
+        encodeValue(generated - outGenerated) +
+        encodeValue(source - outSource) +
+        encodeValue(line - outLine) +
+        encodeValue(column - outColumn);
+      if (count >= 5) {
+        segment += encodeValue(name - outName);
+        outName = name;
       }
-      if (fields.length >= 4 && kept[source]) {
-        let text = encodeValue(generated - outGenerated);
-        text += encodeValue(source - outSource) + encodeValue(line - outLine) + encodeValue(column - outColumn);
-        if (fields.length >= 5) {
-          text += encodeValue(name - outName);
-          outName = name;
-        }
-        outSource = source;
-        outLine = line;
-        outColumn = column;
-        outGenerated = generated;
-        segments.push(text);
-        inDroppedRun = false;
-      } else if (!inDroppedRun) {
-        segments.push(encodeValue(generated - outGenerated));
-        outGenerated = generated;
-        inDroppedRun = true;
+      outSource = source;
+      outLine = line;
+      outColumn = column;
+      inDroppedRun = false;
+    } else if (!inDroppedRun) {
+      segment = encodeValue(generated - outGenerated);
+      inDroppedRun = true;
+    }
+    if (segment !== undefined) {
+      out.push(firstOnLine ? segment : `,${segment}`);
+      outGenerated = generated;
+      firstOnLine = false;
+    }
+    count = 0;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === comma) {
+      endSegment();
+    } else if (code === semicolon) {
+      endSegment();
+      out.push(";");
+      generated = 0;
+      outGenerated = 0;
+      inDroppedRun = false;
+      firstOnLine = true;
+    } else {
+      const digit = code < 128 ? digitOf[code]! : -1;
+      if (digit < 0) throw new Error(`source map: bad mapping character ${JSON.stringify(text[i])}`);
+      value += (digit & 31) << shift;
+      if (digit & 32) {
+        shift += 5;
+      } else {
+        fields[count++] = value & 1 ? -(value >>> 1) : value >>> 1;
+        value = 0;
+        shift = 0;
       }
     }
-    return segments.join(",");
-  });
-  return { ...map, mappings: lines.join(";") };
+  }
+  endSegment();
+  return { ...map, mappings: out.join("") };
 }
 
 /** The app's own sources and Weft's (@weft/* also when installed under node_modules). */
