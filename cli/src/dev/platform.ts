@@ -231,9 +231,16 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       supervisor = new Supervisor(name, {
         spec: () => (service ? specFor(service) : gatewaySpec()),
         sink: options.logs,
-        ready: service
-          ? () => waitFor(async () => (await checkHealth(addresses[name]!, credentials)) === "SERVING", healthTimeoutMs)
-          : () => waitFor(async () => (await fetch(`${gatewayUrl()}/readyz`)).ok, healthTimeoutMs),
+        // A cheap TCP probe often, until the port is bound (the workload's last step before it
+        // serves); then the real check (an mTLS call, or /readyz), still often, so a start is
+        // reported within tens of milliseconds of serving.
+        ready: async () => {
+          const [host, port] = (service ? addresses[name]! : `127.0.0.1:${gatewayPort}`).split(":");
+          if (!(await waitFor(() => isListening(host!, Number(port), 100), healthTimeoutMs, 20))) return false;
+          return service
+            ? waitFor(async () => (await checkHealth(addresses[name]!, credentials)) === "SERVING", healthTimeoutMs, 50)
+            : waitFor(async () => (await fetch(`${gatewayUrl()}/readyz`)).ok, healthTimeoutMs, 50);
+        },
         say,
         onState: (state) => options.onState?.(name, state),
       });
