@@ -4,8 +4,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # The targets are thin calls to the weft CLI (cli/, README "The weft CLI"). Inside this repository
-# it runs from its TypeScript sources, and so does everything it starts (the "weft-source" export
-# condition): nothing to build first. An app outside the repository runs the installed, built `weft`.
+# it runs from its TypeScript sources (the "weft-source" export condition); the workloads `weft dev`
+# starts run as JavaScript bundles it builds itself under .data/build, only when stale: nothing to
+# build first. An app outside the repository runs the installed, built `weft`.
 WEFT := node --conditions=weft-source --import tsx cli/src/bin.ts
 TSX := node --conditions=weft-source --import tsx
 
