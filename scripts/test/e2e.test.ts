@@ -1,9 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { databaseName, freePort, type Platform, runSeed, startPlatform } from "@weft/cli/dev";
+import { bundleNodeArgs, databaseName, freePort, type Platform, runSeed, startPlatform } from "@weft/cli/dev";
 import { loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
 import postgres from "postgres";
@@ -163,4 +164,39 @@ describe("the supervisor", () => {
     // And it said so.
     expect(logs.some((line) => /catalog exited unexpectedly \(SIGKILL\); restarting in/.test(line))).toBe(true);
   }, 180_000);
+});
+
+describe("the workloads' JavaScript", () => {
+  it("is each workload's bundle, run by node itself", () => {
+    for (const name of [...app.services.map((s) => s.name), "gateway"]) {
+      const pid = platform.processIds().get(name);
+      expect(pid, name).toBeDefined();
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+        .split("\0")
+        .filter((arg) => arg !== "");
+      expect(args.slice(1), name).toEqual(expect.arrayContaining([...bundleNodeArgs, platform.bundle(name)]));
+      expect(args.join(" "), name).not.toMatch(/tsx|\.ts\b/);
+    }
+  });
+
+  it("names the .ts files and lines in a service's stack trace", () => {
+    // orders without DATABASE_URL: openDatabase throws, and the uncaught error's stack is printed.
+    const result = spawnSync(process.execPath, [...bundleNodeArgs, platform.bundle("orders")], {
+      cwd: tmpdir(),
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        WEFT_APP_DIR: app.root,
+        MESH_POLICY_DIR: join(app.root, "istio"),
+        MESH_MTLS: "off",
+        MESH_ALLOW_INSECURE: "1",
+        GRPC_PORT: "0",
+        LOG_LEVEL: "warn",
+      },
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("DATABASE_URL is not set");
+    expect(result.stderr).toMatch(/at openDatabase \(\S*mesh\/src\/data\/database\.ts:\d+:\d+\)/);
+    expect(result.stderr).toMatch(/services\/orders\/src\/main\.ts:\d+:\d+/);
+  });
 });
