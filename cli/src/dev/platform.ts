@@ -354,9 +354,18 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
 
   try {
     say(app.services.length > 0 ? "starting services…" : "no services yet (weft new service <name> adds one)");
-    await Promise.all(app.services.map((service) => startWorkload(service.name)));
-    if (options.gatewayPort === 0) gatewayPort = await freePort();
-    await startWorkload(gatewayWorkload);
+    // The gateway starts with the services: it loads while they migrate, and is ready (/readyz)
+    // once every upstream serves.
+    const gatewayStarted = (async () => {
+      if (options.gatewayPort === 0) gatewayPort = await freePort();
+      await startWorkload(gatewayWorkload);
+    })();
+    const started = await Promise.allSettled([
+      ...app.services.map((service) => startWorkload(service.name)),
+      gatewayStarted,
+    ]);
+    const failed = started.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
   } catch (error) {
     await platform.stop();
     throw error;
