@@ -272,15 +272,28 @@ function asciiOnly(text: string): string {
   return text.replace(nonAscii, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/**
+ * What `prepareModules` made of each file, by its fingerprint: a rebuild (the watch mode's) asks
+ * again for every module, and all but the edited one are as they were.
+ */
+const prepared = new Map<string, { print: string; result: esbuild.OnLoadResult | undefined }>();
+
 /** Every module as `withOwnLocation` and `asciiOnly` make it (unchanged lines, so the source map still fits). */
 const prepareModules: esbuild.Plugin = {
   name: "weft-prepare-modules",
   setup(build) {
     build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+      const print = fingerprint(args.path);
+      const known = prepared.get(args.path);
+      if (known !== undefined && known.print === print) return known.result;
       const text = readFileSync(args.path, "utf8");
       const contents = asciiOnly(withOwnLocation(text, args.path));
-      if (contents === text) return undefined;
-      return { contents, loader: loaders[args.path.slice(args.path.lastIndexOf(".") + 1)] ?? "js" };
+      const result =
+        contents === text
+          ? undefined
+          : { contents, loader: loaders[args.path.slice(args.path.lastIndexOf(".") + 1)] ?? "js" };
+      if (print !== undefined) prepared.set(args.path, { print, result });
+      return result;
     });
   },
 };
