@@ -5,6 +5,7 @@ export type { AuthzOutcome, AuthzTelemetryOptions } from "./authz/emit.ts";
 export { authzAttributes, authzEventName, authzTelemetry } from "./authz/emit.ts";
 export type { ConsoleOptions, ConsoleTargets, IdentityOptions, WeftConsole } from "./console.ts";
 export { consolePortFromEnv, startConsole } from "./console.ts";
+export type { NatsCredentials } from "./events/jetstream.ts";
 export type { LogRecord } from "./logs/parse.ts";
 export type { SpanRecord } from "./otlp/model.ts";
 export type { HealthState } from "./topology/graph.ts";

@@ -1,4 +1,5 @@
 // The local platform `weft dev` runs, for the CLI and for tests that start a whole app.
+export { type DevConsole, startDevConsole } from "./console.ts";
 export { databaseName } from "./databases.ts";
 export type { NatsOutcome, NatsPlan } from "./nats.ts";
 export { natsInstallHint, provideNats } from "./nats.ts";

@@ -31,11 +31,13 @@ export class ConsolePage {
   constructor(
     readonly page: Page,
     readonly baseUrl: string,
+    readonly shots: string,
   ) {}
 
-  static async open(browser: Browser, baseUrl: string): Promise<ConsolePage> {
+  /** A page on the console; screenshots go to `shots` (default .data/screenshots/). */
+  static async open(browser: Browser, baseUrl: string, shots = screenshotDir): Promise<ConsolePage> {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    return new ConsolePage(page, baseUrl);
+    return new ConsolePage(page, baseUrl, shots);
   }
 
   async go(path: string): Promise<void> {
@@ -113,8 +115,8 @@ export class ConsolePage {
   }
 
   async screenshot(name: string): Promise<string> {
-    mkdirSync(screenshotDir, { recursive: true });
-    const path = join(screenshotDir, `${name}.png`);
+    mkdirSync(this.shots, { recursive: true });
+    const path = join(this.shots, `${name}.png`);
     await this.page.screenshot({ path, fullPage: true });
     return path;
   }
