@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { connect, headers } from "@nats-io/transport-node";
 import {
   type DevConsole,
   databaseName,
@@ -182,29 +182,38 @@ describe("the console over the shop", () => {
   });
 
   it("re-drives an event the platform parked in DEAD_LETTERS", async () => {
-    // A poison event (no CloudEvents envelope) on a subject notifications consumes: its consumer
-    // parks it, as it parks any event it cannot take.
+    // A poison OrderPlaced (its payload is not the message its type names) on the bus: notifications
+    // fails to read it, retries with backoff and, after its last delivery, parks it, as the platform
+    // parks any event a consumer cannot take.
     const credentials = platform.consoleNatsCredentials;
     const nc = await connect({
       servers: platform.natsUrl,
       ...(credentials ? { user: credentials.user, pass: credentials.password } : {}),
     });
     try {
-      await jetstream(nc).publish("shop.orders.v1.OrderPlaced", new TextEncoder().encode(`poison-${run}`));
+      const envelope = headers();
+      envelope.set("ce-id", `poison-${run}`);
+      envelope.set("ce-type", "shop.orders.v1.OrderPlaced");
+      envelope.set("ce-source", "console-test");
+      envelope.set("ce-time", new Date().toISOString());
+      envelope.set("content-type", "application/protobuf");
+      // Field 1, length-delimited, 255 bytes long, then nothing: no decoder takes it.
+      await jetstream(nc).publish("shop.orders.v1.OrderPlaced", new Uint8Array([0x0a, 0xff]), { headers: envelope });
     } finally {
       await nc.close();
     }
     await ui.view("events");
-    const letter = await ui.page.waitForSelector("tr[data-dead-letter]", { timeout: 20_000 });
-    expect(await letter.textContent()).toContain("no CloudEvents envelope");
-    expect(await ui.page.$('[data-stream="SHOP_ORDERS_V1"]')).not.toBeNull();
+    const parked = `[data-dead-letter]:has-text("poison-${run}")`;
+    const letter = await ui.page.waitForSelector(`tr${parked}`, { timeout: 45_000 });
+    expect(await letter.textContent()).toContain("notifications-orders");
+    expect(await ui.page.$('[data-stream="SHOP_ORDERS_V1"] tr[data-consumer="notifications-orders"]')).not.toBeNull();
     await ui.screenshot("events");
     const seq = Number(await letter.getAttribute("data-dead-letter"));
     await (await letter.$("button"))!.click();
     await ui.page.waitForSelector(`.note >> text=Re-drove dead letter ${seq}`);
     // Back on its subject, consumed again and (still poison) parked again under a new sequence.
-    await ui.page.waitForSelector(`tr[data-dead-letter]:not([data-dead-letter="${seq}"])`, { timeout: 20_000 });
-  });
+    await ui.page.waitForSelector(`tr${parked}:not([data-dead-letter="${seq}"])`, { timeout: 45_000 });
+  }, 120_000);
 
   it("draws the calls the order made on the topology", async () => {
     await ui.view("topology");
