@@ -152,9 +152,8 @@ describe("the console over the shop", () => {
         async () => {
           await ui.page.fill('input[name="sagaId"]', orderId);
           await ui.page.press('input[name="sagaId"]', "Enter");
-          return (await ui.page.waitForSelector("[data-saga-status]").catch(() => null))?.getAttribute(
-            "data-saga-status",
-          );
+          const status = await ui.page.waitForSelector("[data-saga-status]", { timeout: 2_000 }).catch(() => null);
+          return status?.getAttribute("data-saga-status");
         },
         { timeout: 30_000, interval: 500 },
       )
@@ -179,6 +178,20 @@ describe("the console over the shop", () => {
     expect(text).toContain("catalog");
     expect(text).toContain("services/catalog/weft.yaml");
     await ui.screenshot("policy");
+  });
+
+  it("draws the order's calls on the topology with their rate, its methods' traffic, and the logs", async () => {
+    await ui.view("topology");
+    // The saga's charge, on the declared call, labelled with its rate.
+    const edge = await ui.page.waitForSelector('g.edge[data-edge="orders->payments"]');
+    expect(await edge.textContent()).toMatch(/\d+(\.\d)?\/(s|min)/);
+    await ui.screenshot("topology");
+    await ui.view("traffic");
+    await ui.page.waitForSelector('tr[data-method="shop.orders.v1.OrderService/PlaceOrder"]');
+    await ui.screenshot("traffic");
+    await ui.view("logs");
+    await ui.page.waitForSelector('.log-line[data-process="orders"]');
+    await ui.screenshot("logs");
   });
 
   it("re-drives an event the platform parked in DEAD_LETTERS", async () => {
@@ -214,16 +227,4 @@ describe("the console over the shop", () => {
     // Back on its subject, consumed again and (still poison) parked again under a new sequence.
     await ui.page.waitForSelector(`tr${parked}:not([data-dead-letter="${seq}"])`, { timeout: 45_000 });
   }, 120_000);
-
-  it("draws the calls the order made on the topology", async () => {
-    await ui.view("topology");
-    await ui.page.waitForSelector('g.edge[data-edge="orders->payments"]');
-    await ui.screenshot("topology");
-    await ui.view("traffic");
-    await ui.page.waitForSelector('tr[data-method="shop.orders.v1.OrderService/PlaceOrder"]');
-    await ui.screenshot("traffic");
-    await ui.view("logs");
-    await ui.page.waitForSelector('.log-line[data-process="orders"]');
-    await ui.screenshot("logs");
-  });
 });
