@@ -120,7 +120,7 @@ export class ConsolePage {
     // The whole page in a viewport as tall as it (a full-page capture would cut the sticky nav
     // at the first screen's height), then the usual viewport again.
     const viewport = this.page.viewportSize() ?? { width: 1440, height: 900 };
-    const height = await this.page.evaluate(() => document.documentElement.scrollHeight);
+    const height = Number(await this.page.evaluate("document.documentElement.scrollHeight"));
     await this.page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
     await this.page.screenshot({ path });
     await this.page.setViewportSize(viewport);
