@@ -183,8 +183,10 @@ describe("the console over the shop", () => {
   it("draws the order's calls on the topology with their rate, its methods' traffic, and the logs", async () => {
     await ui.view("topology");
     // The saga's charge, on the declared call, labelled with its rate.
-    const edge = await ui.page.waitForSelector('g.edge[data-edge="orders->payments"]');
-    expect(await edge.textContent()).toMatch(/\d+(\.\d)?\/(s|min)/);
+    const edge = 'g.edge[data-edge="orders->payments"]';
+    await expect
+      .poll(async () => (await ui.page.textContent(edge)) ?? "", { timeout: 10_000 })
+      .toMatch(/\d+(\.\d)?\/(s|min)/);
     await ui.screenshot("topology");
     await ui.view("traffic");
     await ui.page.waitForSelector('tr[data-method="shop.orders.v1.OrderService/PlaceOrder"]');
