@@ -117,11 +117,16 @@ export class ConsolePage {
   async screenshot(name: string): Promise<string> {
     mkdirSync(this.shots, { recursive: true });
     const path = join(this.shots, `${name}.png`);
-    // The whole page in a viewport as tall as it (a full-page capture would cut the sticky nav
+    // The whole page in a viewport as large as it (a full-page capture would cut the sticky nav
     // at the first screen's height), then the usual viewport again.
     const viewport = this.page.viewportSize() ?? { width: 1440, height: 900 };
-    const height = Number(await this.page.evaluate("document.documentElement.scrollHeight"));
-    await this.page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+    const [width, height] = (await this.page.evaluate(
+      "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]",
+    )) as [number, number];
+    await this.page.setViewportSize({
+      width: Math.max(viewport.width, width),
+      height: Math.max(viewport.height, height),
+    });
     await this.page.screenshot({ path });
     await this.page.setViewportSize(viewport);
     return path;
