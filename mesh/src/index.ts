@@ -32,5 +32,5 @@ export type {
   StartServiceOptions,
 } from "./service.ts";
 export { runService, serviceSettingsFromEnv, startService } from "./service.ts";
-export type { Logger } from "./telemetry/index.ts";
-export { createLogger } from "./telemetry/index.ts";
+export type { AuthzOutcome, AuthzTelemetryOptions, Logger } from "./telemetry/index.ts";
+export { authzAttributes, authzEventName, authzTelemetry, createLogger } from "./telemetry/index.ts";

@@ -27,7 +27,14 @@ import type { ServerInterceptor } from "./rpc/implement.ts";
 import { PageTokens } from "./rpc/page-token.ts";
 import { authorizeByPolicy, observeCalls, requirePeerIdentity } from "./server/interceptors.ts";
 import { type MeshServer, type ServiceImplementation, startServer } from "./server/serve.ts";
-import { createLogger, type Logger, RpcMetrics, startMetricsServer, startTracing } from "./telemetry/index.ts";
+import {
+  authzTelemetry,
+  createLogger,
+  type Logger,
+  RpcMetrics,
+  startMetricsServer,
+  startTracing,
+} from "./telemetry/index.ts";
 
 export interface MeshOptions {
   /** The workload: its service account (SPIFFE identity) and its `app` label, e.g. "billing". */
@@ -160,7 +167,11 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
   };
 
   const interceptors: ServerInterceptor[] = [observeCalls(logger, metrics)];
-  if (policy) interceptors.push(requirePeerIdentity(), authorizeByPolicy(policy, workload, logger));
+  if (policy) {
+    // One recorder for both: its allow sampling counts per caller and method across the server.
+    const record = authzTelemetry();
+    interceptors.push(requirePeerIdentity(record), authorizeByPolicy(policy, workload, logger, record));
+  }
 
   const servers: MeshServer[] = [];
   const upstreams: Array<Upstream<unknown>> = [];

@@ -5,7 +5,18 @@ import type { CallContext } from "../rpc/binding.ts";
 import { Code, RpcError } from "../rpc/errors.ts";
 import { codeOf, type ServerInterceptor } from "../rpc/implement.ts";
 import { isServerFailure } from "../rpc/status-classes.ts";
-import { endRpcSpan, extractTraceContext, type Logger, type RpcMetrics, startRpcSpan } from "../telemetry/index.ts";
+import {
+  type AuthzOutcome,
+  authzTelemetry,
+  endRpcSpan,
+  extractTraceContext,
+  type Logger,
+  type RpcMetrics,
+  startRpcSpan,
+} from "../telemetry/index.ts";
+
+/** Where the enforcer reports its decisions (authzTelemetry: span events). */
+export type AuthzRecorder = (outcome: AuthzOutcome) => void;
 
 /**
  * The outermost interceptor: a server span continuing the caller's trace, RED metrics, and one
@@ -58,11 +69,17 @@ function logCall(
   logger[level](line, code === Code.OK ? "rpc" : level === "warn" ? "rpc failed" : "rpc refused");
 }
 
-/** Refuses calls whose peer has no verified identity (mesh and istio modes). */
-export function requirePeerIdentity(): ServerInterceptor {
+const peerIdentityMissing = "peer identity missing: mTLS with a mesh certificate is required";
+
+/**
+ * Refuses calls whose peer has no verified identity (mesh and istio modes), recording the refusal
+ * as an authorization decision: no policy could have let it in.
+ */
+export function requirePeerIdentity(record: AuthzRecorder = authzTelemetry()): ServerInterceptor {
   return async (call, next) => {
     if (call.principal === undefined) {
-      throw new RpcError(Code.UNAUTHENTICATED, "peer identity missing: mTLS with a mesh certificate is required");
+      record({ allowed: false, caller: undefined, method: call.method.path, reason: peerIdentityMissing });
+      throw new RpcError(Code.UNAUTHENTICATED, peerIdentityMissing);
     }
     return next();
   };
@@ -72,7 +89,12 @@ export function requirePeerIdentity(): ServerInterceptor {
  * Enforces the istio/ AuthorizationPolicies for this workload with Istio's semantics, answering
  * a denied call exactly as an Istio sidecar would.
  */
-export function authorizeByPolicy(engine: PolicyEngine, workload: Workload, logger: Logger): ServerInterceptor {
+export function authorizeByPolicy(
+  engine: PolicyEngine,
+  workload: Workload,
+  logger: Logger,
+  record: AuthzRecorder = authzTelemetry(),
+): ServerInterceptor {
   // Policies are loaded once and never change while the server runs, so each (caller, method)
   // is decided once. The set of callers and methods is small and bounded by the mesh.
   const decisions = new Map<string, ReturnType<PolicyEngine["decide"]>>();
@@ -87,6 +109,15 @@ export function authorizeByPolicy(engine: PolicyEngine, workload: Workload, logg
   };
   return async (call, next) => {
     const decision = decide(call.principal, call.method.path);
+    // Every deny and a sample of allows, as events on the server span that observeCalls made active.
+    record({
+      allowed: decision.allowed,
+      caller: call.principal,
+      method: call.method.path,
+      policy: decision.policy,
+      rule: decision.rule,
+      reason: decision.reason,
+    });
     if (!decision.allowed) {
       logger.info(
         { request_id: call.requestId, rpc: call.method.path, peer: call.principal, reason: decision.reason },

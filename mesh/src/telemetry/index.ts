@@ -1,3 +1,5 @@
+export type { AuthzOutcome, AuthzTelemetryOptions } from "./authz.ts";
+export { authzAttributes, authzEventName, authzTelemetry } from "./authz.ts";
 export type { Logger, LoggerOptions } from "./logger.ts";
 export { createLogger } from "./logger.ts";
 export type { RpcMetricsMethod, RpcMetricsOptions } from "./metrics.ts";
