@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { type Mesh, Wakeup } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
-import { afterResult, nextMove, type SagaPolicy, type SagaState, type Transition } from "../domain/saga.ts";
+import { afterResult, type Move, nextMove, type SagaPolicy, type SagaState, type Transition } from "../domain/saga.ts";
 import { recordOrderEvent } from "../events/order-events.ts";
 import { findOrder, type Schema, updateOrder } from "../store/orders.ts";
 import {
@@ -19,6 +19,7 @@ import {
 } from "../store/sagas.ts";
 import type { SagaExecutor } from "./executor.ts";
 import type { OrderChanges } from "./order-changes.ts";
+import { SagaStepSpan } from "./step-span.ts";
 
 export interface RunnerOptions {
   db: Database<Schema>;
@@ -90,33 +91,50 @@ export class SagaRunner {
     this.inFlight.set(key, { leaseToken: saga.leaseToken, run });
   }
 
-  /** Runs one step of one claimed saga and persists where it leads. */
+  /** Runs one step of one claimed saga, in its span, and persists where it leads. */
   private async step(saga: ClaimedSaga, signal: AbortSignal): Promise<void> {
     const move = nextMove(saga.orderId, saga.state, new Date());
     if (move.kind === "idle") return;
+    const span = new SagaStepSpan(saga.orderId, saga.state, saga.traceHeaders);
+    try {
+      span.end(await span.within(() => this.take(saga, move, span, signal)));
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    }
+  }
+
+  /** The step's work; resolves to the order's status once its outcome was persisted, if it was. */
+  private async take(
+    saga: ClaimedSaga,
+    move: Exclude<Move, { kind: "idle" }>,
+    span: SagaStepSpan,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
     if (move.kind === "transition") {
-      await this.persist(saga, (fresh) => {
+      span.abandoned(move.transition.saga.outcome?.reason ?? "");
+      return this.persist(saga, (fresh) => {
         const again = nextMove(saga.orderId, fresh, new Date());
         return again.kind === "transition" ? again.transition : undefined;
       });
-      return;
     }
     const order = await findOrder(this.options.db, saga.orderId);
-    if (order === undefined) return;
+    if (order === undefined) return undefined;
     // Written before calling: if this process dies mid-call, the next runner knows to find out.
     // A call still marked in flight from a runner that died may have taken effect: remember the doubt.
     const leftover = saga.state.inFlight && (saga.state.step === "reserve" || saga.state.step === "charge");
-    if (!(await markInFlight(this.options.db, saga.orderId, saga.leaseToken, leftover))) return;
+    if (!(await markInFlight(this.options.db, saga.orderId, saga.leaseToken, leftover))) return undefined;
     const result = await this.options.executor.execute(move.command, order, saga.paymentMethod, signal);
     // Stopping: whatever the call did, the next runner repeats it with the same key.
-    if (signal.aborted) return;
+    if (signal.aborted) return undefined;
+    span.result(result);
     if (result.kind !== "ok") {
       this.options.logger.info(
         { orderId: saga.orderId, step: saga.state.step, attempt: saga.state.attempts + 1, result },
         "saga step did not succeed",
       );
     }
-    await this.persist(saga, (fresh) =>
+    return this.persist(saga, (fresh) =>
       fresh.step === saga.state.step ? afterResult(fresh, result, new Date(), this.options.policy) : undefined,
     );
   }
@@ -124,17 +142,21 @@ export class SagaRunner {
   /**
    * Writes the transition `decide` makes of the saga's current row, if this claim still holds the
    * row's lease, together with the order's change and its event; then wakes who should know.
+   * Resolves to the order's status after the write, or undefined when the lease had lapsed.
    */
-  private async persist(saga: ClaimedSaga, decide: (fresh: SagaState) => Transition | undefined): Promise<void> {
+  private async persist(
+    saga: ClaimedSaga,
+    decide: (fresh: SagaState) => Transition | undefined,
+  ): Promise<string | undefined> {
     const { db, logger } = this.options;
     const now = new Date();
-    const applied = await db.transaction(async (tx) => {
-      const fresh = await lockLeasedSaga(tx, saga.orderId, saga.leaseToken);
-      if (fresh === undefined) return undefined; // the lease lapsed and someone else took over
-      const transition = decide(fresh);
+    const persisted = await db.transaction(async (tx) => {
+      const locked = await lockLeasedSaga(tx, saga.orderId, saga.leaseToken);
+      if (locked === undefined) return undefined; // the lease lapsed and someone else took over
+      const transition = decide(locked.state);
       if (transition === undefined) {
-        await saveSaga(tx, saga.orderId, fresh, now);
-        return undefined;
+        await saveSaga(tx, saga.orderId, locked.state, now);
+        return { transition, orderStatus: locked.orderStatus };
       }
       await saveSaga(tx, saga.orderId, transition.saga, now);
       if (transition.order !== undefined || transition.paymentId !== undefined) {
@@ -153,9 +175,11 @@ export class SagaRunner {
           });
         }
       }
-      return transition;
+      return { transition, orderStatus: transition.order?.status ?? locked.orderStatus };
     });
-    if (applied === undefined) return;
+    if (persisted === undefined) return undefined;
+    const applied = persisted.transition;
+    if (applied === undefined) return persisted.orderStatus;
     if (applied.event !== undefined) {
       this.options.relay.nudge();
       logger.info(
@@ -165,5 +189,6 @@ export class SagaRunner {
     }
     if (applied.order !== undefined || applied.paymentId !== undefined) this.options.changes.changed(saga.orderId);
     if (applied.saga.step !== "done" && applied.saga.nextAttemptAt.getTime() <= Date.now()) this.nudge();
+    return persisted.orderStatus;
   }
 }

@@ -4,6 +4,7 @@
 // sagas in one short transaction (`FOR UPDATE SKIP LOCKED`, so replicas split the work) by
 // stamping a lease token and expiry, makes the call, then writes the outcome only if its lease
 // token is still on the row (fencing). A crashed runner's lease simply expires.
+import { context, propagation } from "@opentelemetry/api";
 import { and, asc, eq, inArray, isNull, lt, lte, ne, or } from "drizzle-orm";
 import type { Outcome, PaymentState, ReservationState, SagaState, SagaStep } from "../domain/saga.ts";
 import type { Db } from "./orders.ts";
@@ -16,6 +17,8 @@ export interface ClaimedSaga {
   leaseToken: string;
   state: SagaState;
   paymentMethod: string;
+  /** The trace context the saga was started in (see schema.sagas.traceHeaders). */
+  traceHeaders: Record<string, string>;
 }
 
 export function stateOf(row: SagaRow): SagaState {
@@ -68,7 +71,11 @@ export async function insertSaga(
   paymentMethod: string,
   now: Date,
 ): Promise<void> {
-  await db.insert(schema.sagas).values({ orderId, paymentMethod, ...columnsOf(state, now) });
+  // The active trace context (PlaceOrder's), as the outbox keeps it for events: the runner's steps
+  // happen later, elsewhere, and join this trace through it.
+  const traceHeaders: Record<string, string> = {};
+  propagation.inject(context.active(), traceHeaders);
+  await db.insert(schema.sagas).values({ orderId, paymentMethod, traceHeaders, ...columnsOf(state, now) });
 }
 
 /**
@@ -111,18 +118,24 @@ export async function claimDueSagas(
       leaseToken: options.token,
       state: stateOf(row),
       paymentMethod: row.paymentMethod,
+      traceHeaders: row.traceHeaders,
     }));
   });
 }
 
-/** The saga, locked for this transaction, if `leaseToken` still holds it. */
-export async function lockLeasedSaga(db: Db, orderId: string, leaseToken: string): Promise<SagaState | undefined> {
+/** The saga, locked for this transaction, if `leaseToken` still holds it, and its order's status. */
+export async function lockLeasedSaga(
+  db: Db,
+  orderId: string,
+  leaseToken: string,
+): Promise<{ state: SagaState; orderStatus: string } | undefined> {
   const [row] = await db
-    .select()
+    .select({ saga: schema.sagas, orderStatus: schema.orders.status })
     .from(schema.sagas)
+    .innerJoin(schema.orders, eq(schema.orders.id, schema.sagas.orderId))
     .where(and(eq(schema.sagas.orderId, orderId), eq(schema.sagas.leaseToken, leaseToken)))
-    .for("update");
-  return row === undefined ? undefined : stateOf(row);
+    .for("update", { of: schema.sagas });
+  return row === undefined ? undefined : { state: stateOf(row.saga), orderStatus: row.orderStatus };
 }
 
 /** The saga, locked for this transaction (CancelOrder). */
