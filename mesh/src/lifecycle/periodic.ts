@@ -80,3 +80,39 @@ export async function every(
     if (await wait(intervalMs)) return;
   }
 }
+
+/**
+ * A loop's wait until its next due time (a retry, an expiry), never longer than a safety
+ * interval: what lets a loop with nothing due sleep instead of polling. `wake()` ends the wait at
+ * once; `dueAt(t)` only when `t` comes before the wait would end, because new work falls due
+ * earlier than what the loop knew of. Neither is lost while the loop is busy between waits.
+ */
+export class Alarm {
+  private readonly wakeup = new Wakeup();
+  /** When the current wait ends by itself; +∞ between waits, so every `dueAt` then counts. */
+  private wakesAt = Number.POSITIVE_INFINITY;
+
+  wake(): void {
+    this.wakeup.wake();
+  }
+
+  /** Work falls due at `at`. */
+  dueAt(at: Date | number): void {
+    if (+at < this.wakesAt) this.wakeup.wake();
+  }
+
+  /**
+   * Waits until `due` (now if it has passed; the safety interval if there is none) but at most
+   * `maxMs`, or until woken or `signal` aborts; resolves to whether `signal` aborted.
+   */
+  async sleepUntil(due: Date | number | undefined, maxMs: number, signal?: AbortSignal): Promise<boolean> {
+    const now = Date.now();
+    const ms = due === undefined ? maxMs : Math.min(maxMs, Math.max(0, +due - now));
+    this.wakesAt = now + ms;
+    try {
+      return await this.wakeup.sleep(ms, signal);
+    } finally {
+      this.wakesAt = Number.POSITIVE_INFINITY;
+    }
+  }
+}

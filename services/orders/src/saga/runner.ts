@@ -3,7 +3,7 @@
 // the order change and its event in one transaction. Everything it knows is in the database, so
 // a restart (or kill -9) loses nothing: unfinished sagas are claimed again once their lease lapses.
 import { randomUUID } from "node:crypto";
-import { type Mesh, Wakeup } from "@weft/mesh";
+import { Alarm, type Mesh } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
 import { afterResult, type Move, nextMove, type SagaPolicy, type SagaState, type Transition } from "../domain/saga.ts";
@@ -28,7 +28,11 @@ export interface RunnerOptions {
   changes: OrderChanges;
   logger: Mesh["logger"];
   policy: SagaPolicy;
-  /** How often to look for due sagas when nobody nudges. */
+  /**
+   * The safety poll: the longest the runner sleeps. It sleeps until the next saga falls due, and a
+   * nudge (a saga placed or cancelled here) wakes it early; the poll finds what another replica
+   * placed.
+   */
   pollMs: number;
   /** Sagas in flight at once, per replica. */
   maxInFlight: number;
@@ -38,14 +42,14 @@ export interface RunnerOptions {
 
 export class SagaRunner {
   private readonly inFlight = new Map<string, { leaseToken: string; run: Promise<void> }>();
-  /** Cuts the wait between rounds short: a saga was placed, cancelled, or a step freed a slot. */
-  private readonly wakeup = new Wakeup();
+  /** The wait between rounds, cut short when a saga was placed, cancelled, or a step freed a slot. */
+  private readonly alarm = new Alarm();
 
   constructor(private readonly options: RunnerOptions) {}
 
   /** Look for due sagas now (a saga was just placed or cancelled) rather than at the next poll. */
   nudge(): void {
-    this.wakeup.wake();
+    this.alarm.wake();
   }
 
   /** Runs until `signal` aborts, then waits for the steps in flight and hands back their leases. */
@@ -54,21 +58,23 @@ export class SagaRunner {
     logger.info({ pollMs: this.options.pollMs, maxInFlight: this.options.maxInFlight }, "saga runner started");
     while (!signal.aborted) {
       const free = this.options.maxInFlight - this.inFlight.size;
+      let nextDue: Date | undefined;
+      // With every slot taken there is nothing to claim: a finishing step wakes the loop.
       if (free > 0) {
-        const token = randomUUID();
         try {
-          const claimed = await claimDueSagas(this.options.db, {
+          const round = await claimDueSagas(this.options.db, {
             limit: free,
             now: new Date(),
             leaseMs: this.options.leaseMs,
-            token,
+            token: randomUUID(),
           });
-          for (const saga of claimed) this.start(saga, signal);
+          for (const saga of round.claimed) this.start(saga, signal);
+          nextDue = round.nextDue;
         } catch (error) {
           if (!signal.aborted) logger.warn({ err: error }, "claiming due sagas failed; will retry");
         }
       }
-      await this.wakeup.sleep(this.options.pollMs, signal);
+      await this.alarm.sleepUntil(nextDue, this.options.pollMs, signal);
     }
     const unfinished = [...this.inFlight.values()].map((entry) => entry.leaseToken);
     await Promise.allSettled([...this.inFlight.values()].map((entry) => entry.run));
@@ -86,7 +92,7 @@ export class SagaRunner {
       })
       .finally(() => {
         this.inFlight.delete(key);
-        this.wakeup.wake();
+        this.alarm.wake();
       });
     this.inFlight.set(key, { leaseToken: saga.leaseToken, run });
   }
@@ -188,7 +194,8 @@ export class SagaRunner {
       );
     }
     if (applied.order !== undefined || applied.paymentId !== undefined) this.options.changes.changed(saga.orderId);
-    if (applied.saga.step !== "done" && applied.saga.nextAttemptAt.getTime() <= Date.now()) this.nudge();
+    // A retry later on: the loop may be sleeping past it.
+    if (applied.saga.step !== "done") this.alarm.dueAt(applied.saga.nextAttemptAt);
     return persisted.orderStatus;
   }
 }

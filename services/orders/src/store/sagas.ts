@@ -5,7 +5,7 @@
 // stamping a lease token and expiry, makes the call, then writes the outcome only if its lease
 // token is still on the row (fencing). A crashed runner's lease simply expires.
 import { context, propagation } from "@opentelemetry/api";
-import { and, asc, eq, inArray, isNull, lt, lte, ne, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Outcome, PaymentState, ReservationState, SagaState, SagaStep } from "../domain/saga.ts";
 import type { Db } from "./orders.ts";
 import * as schema from "./schema.ts";
@@ -80,15 +80,24 @@ export async function insertSaga(
 
 /**
  * Claims up to `limit` due sagas nobody holds a live lease on, for `leaseMs`. Rows another
- * replica is claiming right now are skipped, not waited for.
+ * replica is claiming right now are skipped, not waited for. Also says when the next saga falls
+ * due after `now` (its retry time, or when another runner's lease on it lapses), in the same
+ * transaction, so a runner with nothing to do sleeps until then.
  */
 export async function claimDueSagas(
   db: Db,
   options: { limit: number; now: Date; leaseMs: number; token: string },
-): Promise<ClaimedSaga[]> {
-  if (options.limit <= 0) return [];
+): Promise<{ claimed: ClaimedSaga[]; nextDue: Date | undefined }> {
   const { sagas } = schema;
   return db.transaction(async (tx) => {
+    const dueAt = sql`greatest(${sagas.nextAttemptAt}, coalesce(${sagas.leaseUntil}, ${sagas.nextAttemptAt}))`;
+    const [next] = await tx
+      .select({ at: sql`min(${dueAt})`.mapWith(sagas.nextAttemptAt) })
+      .from(sagas)
+      // ≥, not >: a lease that lapses exactly now is not claimable yet (lease_until < now), but is due.
+      .where(and(ne(sagas.step, "done"), sql`${dueAt} >= ${sql.param(options.now, sagas.nextAttemptAt)}`));
+    const nextDue = next?.at ?? undefined;
+    if (options.limit <= 0) return { claimed: [], nextDue };
     const due = await tx
       .select({ orderId: sagas.orderId })
       .from(sagas)
@@ -102,7 +111,7 @@ export async function claimDueSagas(
       .orderBy(asc(sagas.nextAttemptAt))
       .limit(options.limit)
       .for("update", { skipLocked: true });
-    if (due.length === 0) return [];
+    if (due.length === 0) return { claimed: [], nextDue };
     const rows = await tx
       .update(sagas)
       .set({ leaseToken: options.token, leaseUntil: new Date(options.now.getTime() + options.leaseMs) })
@@ -113,13 +122,14 @@ export async function claimDueSagas(
         ),
       )
       .returning();
-    return rows.map((row) => ({
+    const claimed = rows.map((row) => ({
       orderId: row.orderId,
       leaseToken: options.token,
       state: stateOf(row),
       paymentMethod: row.paymentMethod,
       traceHeaders: row.traceHeaders,
     }));
+    return { claimed, nextDue };
   });
 }
 
