@@ -139,7 +139,7 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
         const decided = requestCancel(order.status, saga, now);
         if (decided.kind === "requested") {
           // Keep any runner's lease: its outcome is merged with the cancel when it persists.
-          await saveSaga(tx, request.id, decided.saga, now, false);
+          await saveSaga(tx, request.id, decided.saga, now, "keep");
           await setCancelNote(tx, request.id, request.reason);
         }
         return decided;

@@ -1,19 +1,21 @@
 // The saga runner: a background loop that claims due sagas (several replicas may run it; the
-// claim skips rows another holds), runs one step of each, and persists the step's outcome with
-// the order change and its event in one transaction. Everything it knows is in the database, so
-// a restart (or kill -9) loses nothing: unfinished sagas are claimed again once their lease lapses.
+// claim skips rows another holds) and drives each through its steps. Each step costs one commit:
+// its outcome, the saga's next state, the order change and its event are written together, and
+// when the next step is due at once the same commit keeps the lease and marks its call in flight,
+// so the runner goes straight on with it. Everything it knows is in the database, so a restart (or
+// kill -9) loses nothing: unfinished sagas are claimed again once their lease lapses.
 import { randomUUID } from "node:crypto";
 import { Alarm, type Mesh } from "@weft/mesh";
 import type { Database } from "@weft/mesh/data";
 import type { OutboxRelay } from "@weft/mesh/events";
 import { afterResult, type Move, nextMove, type SagaPolicy, type SagaState, type Transition } from "../domain/saga.ts";
 import { recordOrderEvent } from "../events/order-events.ts";
-import { findOrder, type Schema, updateOrder } from "../store/orders.ts";
+import { type Schema, updateOrder } from "../store/orders.ts";
 import {
   type ClaimedSaga,
   claimDueSagas,
   lockLeasedSaga,
-  markInFlight,
+  markedForCall,
   releaseLeases,
   saveSaga,
 } from "../store/sagas.ts";
@@ -42,8 +44,10 @@ export interface RunnerOptions {
 
 export class SagaRunner {
   private readonly inFlight = new Map<string, { leaseToken: string; run: Promise<void> }>();
-  /** The wait between rounds, cut short when a saga was placed, cancelled, or a step freed a slot. */
+  /** The wait between rounds, cut short when a saga was placed, cancelled, or a retry falls due. */
   private readonly alarm = new Alarm();
+  /** The last claim filled every free slot: more may be due, so a slot freeing up looks again. */
+  private saturated = false;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -59,7 +63,8 @@ export class SagaRunner {
     while (!signal.aborted) {
       const free = this.options.maxInFlight - this.inFlight.size;
       let nextDue: Date | undefined;
-      // With every slot taken there is nothing to claim: a finishing step wakes the loop.
+      // With every slot taken there is nothing to claim: a slot freeing up wakes the loop.
+      this.saturated = free <= 0;
       if (free > 0) {
         try {
           const round = await claimDueSagas(this.options.db, {
@@ -69,6 +74,7 @@ export class SagaRunner {
             token: randomUUID(),
           });
           for (const saga of round.claimed) this.start(saga, signal);
+          this.saturated = round.claimed.length === free;
           nextDue = round.nextDue;
         } catch (error) {
           if (!signal.aborted) logger.warn({ err: error }, "claiming due sagas failed; will retry");
@@ -84,53 +90,56 @@ export class SagaRunner {
     logger.info("saga runner stopped");
   }
 
-  private start(saga: ClaimedSaga, signal: AbortSignal): void {
-    const key = saga.leaseToken + saga.orderId;
-    const run = this.step(saga, signal)
+  private start(claimed: ClaimedSaga, signal: AbortSignal): void {
+    const key = claimed.leaseToken + claimed.orderId;
+    const run = (async () => {
+      let saga: ClaimedSaga | undefined = claimed;
+      while (saga !== undefined && !signal.aborted) saga = await this.step(saga, signal);
+    })()
       .catch((error: unknown) => {
-        if (!signal.aborted) this.options.logger.error({ err: error, orderId: saga.orderId }, "saga step failed");
+        if (!signal.aborted) this.options.logger.error({ err: error, orderId: claimed.orderId }, "saga step failed");
       })
       .finally(() => {
         this.inFlight.delete(key);
-        this.alarm.wake();
+        if (this.saturated) this.alarm.wake();
       });
-    this.inFlight.set(key, { leaseToken: saga.leaseToken, run });
+    this.inFlight.set(key, { leaseToken: claimed.leaseToken, run });
   }
 
-  /** Runs one step of one claimed saga, in its span, and persists where it leads. */
-  private async step(saga: ClaimedSaga, signal: AbortSignal): Promise<void> {
-    const move = nextMove(saga.orderId, saga.state, new Date());
-    if (move.kind === "idle") return;
+  /**
+   * Runs one step of one claimed saga, in its span, and persists where it leads; resolves to the
+   * saga's next step when that is due at once and still this runner's to take.
+   */
+  private async step(saga: ClaimedSaga, signal: AbortSignal): Promise<ClaimedSaga | undefined> {
+    const { move } = saga;
+    if (move.kind === "idle" || saga.order === undefined) return undefined;
     const span = new SagaStepSpan(saga.orderId, saga.state, saga.traceHeaders);
     try {
-      span.end(await span.within(() => this.take(saga, move, span, signal)));
+      const persisted = await span.within(() => this.take(saga, move, span, signal));
+      span.end(persisted?.orderStatus);
+      return persisted?.next;
     } catch (error) {
       span.fail(error);
       throw error;
     }
   }
 
-  /** The step's work; resolves to the order's status once its outcome was persisted, if it was. */
+  /** The step's work: its call, if it makes one, then persisting the outcome. */
   private async take(
     saga: ClaimedSaga,
     move: Exclude<Move, { kind: "idle" }>,
     span: SagaStepSpan,
     signal: AbortSignal,
-  ): Promise<string | undefined> {
+  ): Promise<Persisted | undefined> {
     if (move.kind === "transition") {
       span.abandoned(move.transition.saga.outcome?.reason ?? "");
-      return this.persist(saga, (fresh) => {
+      return this.persist(saga, signal, (fresh) => {
         const again = nextMove(saga.orderId, fresh, new Date());
         return again.kind === "transition" ? again.transition : undefined;
       });
     }
-    const order = await findOrder(this.options.db, saga.orderId);
-    if (order === undefined) return undefined;
-    // Written before calling: if this process dies mid-call, the next runner knows to find out.
-    // A call still marked in flight from a runner that died may have taken effect: remember the doubt.
-    const leftover = saga.state.inFlight && (saga.state.step === "reserve" || saga.state.step === "charge");
-    if (!(await markInFlight(this.options.db, saga.orderId, saga.leaseToken, leftover))) return undefined;
-    const result = await this.options.executor.execute(move.command, order, saga.paymentMethod, signal);
+    // The call was marked in flight when this step was claimed (or chained from the last one).
+    const result = await this.options.executor.execute(move.command, saga.order!, saga.paymentMethod, signal);
     // Stopping: whatever the call did, the next runner repeats it with the same key.
     if (signal.aborted) return undefined;
     span.result(result);
@@ -140,21 +149,23 @@ export class SagaRunner {
         "saga step did not succeed",
       );
     }
-    return this.persist(saga, (fresh) =>
+    return this.persist(saga, signal, (fresh) =>
       fresh.step === saga.state.step ? afterResult(fresh, result, new Date(), this.options.policy) : undefined,
     );
   }
 
   /**
-   * Writes the transition `decide` makes of the saga's current row, if this claim still holds the
-   * row's lease, together with the order's change and its event; then wakes who should know.
-   * Resolves to the order's status after the write, or undefined when the lease had lapsed.
+   * Writes, in one commit, the transition `decide` makes of the saga's current row, if this claim
+   * still holds the row's lease, together with the order's change and its event; when the next
+   * step is due at once, the same commit extends the lease and marks that step's call in flight.
+   * Then wakes who should know. Undefined when the lease had lapsed.
    */
   private async persist(
     saga: ClaimedSaga,
+    signal: AbortSignal,
     decide: (fresh: SagaState) => Transition | undefined,
-  ): Promise<string | undefined> {
-    const { db, logger } = this.options;
+  ): Promise<Persisted | undefined> {
+    const { db, logger, leaseMs } = this.options;
     const now = new Date();
     const persisted = await db.transaction(async (tx) => {
       const locked = await lockLeasedSaga(tx, saga.orderId, saga.leaseToken);
@@ -162,9 +173,16 @@ export class SagaRunner {
       const transition = decide(locked.state);
       if (transition === undefined) {
         await saveSaga(tx, saga.orderId, locked.state, now);
-        return { transition, orderStatus: locked.orderStatus };
+        return { transition, orderStatus: locked.orderStatus, next: undefined };
       }
-      await saveSaga(tx, saga.orderId, transition.saga, now);
+      const goOn = !signal.aborted && transition.saga.step !== "done" && transition.saga.nextAttemptAt <= now;
+      const nextMoveOf = goOn ? nextMove(saga.orderId, transition.saga, now) : undefined;
+      if (nextMoveOf === undefined) {
+        await saveSaga(tx, saga.orderId, transition.saga, now);
+      } else {
+        const written = nextMoveOf.kind === "call" ? markedForCall(transition.saga) : transition.saga;
+        await saveSaga(tx, saga.orderId, written, now, new Date(now.getTime() + leaseMs));
+      }
       if (transition.order !== undefined || transition.paymentId !== undefined) {
         const order = await updateOrder(
           tx,
@@ -181,21 +199,30 @@ export class SagaRunner {
           });
         }
       }
-      return { transition, orderStatus: transition.order?.status ?? locked.orderStatus };
+      const next: ClaimedSaga | undefined =
+        nextMoveOf === undefined ? undefined : { ...saga, state: transition.saga, move: nextMoveOf };
+      return { transition, orderStatus: transition.order?.status ?? locked.orderStatus, next };
     });
     if (persisted === undefined) return undefined;
     const applied = persisted.transition;
-    if (applied === undefined) return persisted.orderStatus;
-    if (applied.event !== undefined) {
-      this.options.relay.nudge();
-      logger.info(
-        { orderId: saga.orderId, status: applied.order?.status, reason: applied.order?.reason },
-        "saga finished a phase",
-      );
+    if (applied !== undefined) {
+      if (applied.event !== undefined) {
+        this.options.relay.nudge();
+        logger.info(
+          { orderId: saga.orderId, status: applied.order?.status, reason: applied.order?.reason },
+          "saga finished a phase",
+        );
+      }
+      if (applied.order !== undefined || applied.paymentId !== undefined) this.options.changes.changed(saga.orderId);
+      // A retry later on: the loop may be sleeping past it.
+      if (applied.saga.step !== "done" && persisted.next === undefined) this.alarm.dueAt(applied.saga.nextAttemptAt);
     }
-    if (applied.order !== undefined || applied.paymentId !== undefined) this.options.changes.changed(saga.orderId);
-    // A retry later on: the loop may be sleeping past it.
-    if (applied.saga.step !== "done") this.alarm.dueAt(applied.saga.nextAttemptAt);
-    return persisted.orderStatus;
+    return { orderStatus: persisted.orderStatus, next: persisted.next };
   }
+}
+
+/** What persisting a step came to: the order's status after it, and the step to go on with. */
+interface Persisted {
+  orderStatus: string;
+  next: ClaimedSaga | undefined;
 }

@@ -6,8 +6,16 @@
 // token is still on the row (fencing). A crashed runner's lease simply expires.
 import { context, propagation } from "@opentelemetry/api";
 import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
-import type { Outcome, PaymentState, ReservationState, SagaState, SagaStep } from "../domain/saga.ts";
-import type { Db } from "./orders.ts";
+import {
+  type Move,
+  nextMove,
+  type Outcome,
+  type PaymentState,
+  type ReservationState,
+  type SagaState,
+  type SagaStep,
+} from "../domain/saga.ts";
+import { type Db, findOrders, type OrderRecord } from "./orders.ts";
 import * as schema from "./schema.ts";
 
 type SagaRow = typeof schema.sagas.$inferSelect;
@@ -15,10 +23,25 @@ type SagaRow = typeof schema.sagas.$inferSelect;
 export interface ClaimedSaga {
   orderId: string;
   leaseToken: string;
+  /** The saga as found, before this claim marked its call in flight. */
   state: SagaState;
+  /** What to do with it, decided when it was claimed (its call, if any, is marked in flight). */
+  move: Move;
   paymentMethod: string;
   /** The trace context the saga was started in (see schema.sagas.traceHeaders). */
   traceHeaders: Record<string, string>;
+  /** The order, read with the claim: its lines and amounts, which the calls send, never change. */
+  order: OrderRecord | undefined;
+}
+
+/**
+ * The state to write before a step's call is made: if this process dies mid-call, the next runner
+ * knows to find out. A call still marked in flight from a runner that died may have taken effect:
+ * that doubt is remembered.
+ */
+export function markedForCall(state: SagaState): SagaState {
+  const leftover = state.inFlight && (state.step === "reserve" || state.step === "charge");
+  return { ...state, inFlight: true, uncertain: state.uncertain || leftover };
 }
 
 export function stateOf(row: SagaRow): SagaState {
@@ -79,10 +102,11 @@ export async function insertSaga(
 }
 
 /**
- * Claims up to `limit` due sagas nobody holds a live lease on, for `leaseMs`. Rows another
- * replica is claiming right now are skipped, not waited for. Also says when the next saga falls
- * due after `now` (its retry time, or when another runner's lease on it lapses), in the same
- * transaction, so a runner with nothing to do sleeps until then.
+ * Claims up to `limit` due sagas nobody holds a live lease on, for `leaseMs`, in one commit: the
+ * lease, each saga's next move with its call marked in flight, and the orders the calls need.
+ * Rows another replica is claiming right now are skipped, not waited for. Also says when the next
+ * saga falls due after `now` (its retry time, or when another runner's lease on it lapses), so a
+ * runner with nothing to do sleeps until then.
  */
 export async function claimDueSagas(
   db: Db,
@@ -99,7 +123,7 @@ export async function claimDueSagas(
     const nextDue = next?.at ?? undefined;
     if (options.limit <= 0) return { claimed: [], nextDue };
     const due = await tx
-      .select({ orderId: sagas.orderId })
+      .select()
       .from(sagas)
       .where(
         and(
@@ -112,23 +136,30 @@ export async function claimDueSagas(
       .limit(options.limit)
       .for("update", { skipLocked: true });
     if (due.length === 0) return { claimed: [], nextDue };
-    const rows = await tx
-      .update(sagas)
-      .set({ leaseToken: options.token, leaseUntil: new Date(options.now.getTime() + options.leaseMs) })
-      .where(
-        inArray(
-          sagas.orderId,
-          due.map((d) => d.orderId),
-        ),
-      )
-      .returning();
-    const claimed = rows.map((row) => ({
-      orderId: row.orderId,
-      leaseToken: options.token,
-      state: stateOf(row),
-      paymentMethod: row.paymentMethod,
-      traceHeaders: row.traceHeaders,
-    }));
+    const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
+    const orders = await findOrders(
+      tx,
+      due.map((row) => row.orderId),
+    );
+    const claimed: ClaimedSaga[] = [];
+    for (const row of due) {
+      const state = stateOf(row);
+      const move = nextMove(row.orderId, state, options.now);
+      claimed.push({
+        orderId: row.orderId,
+        leaseToken: options.token,
+        state,
+        move,
+        paymentMethod: row.paymentMethod,
+        traceHeaders: row.traceHeaders,
+        order: orders.get(row.orderId),
+      });
+      const marked = move.kind === "call" ? markedForCall(state) : state;
+      await tx
+        .update(sagas)
+        .set({ leaseToken: options.token, leaseUntil, inFlight: marked.inFlight, uncertain: marked.uncertain })
+        .where(eq(sagas.orderId, row.orderId));
+    }
     return { claimed, nextDue };
   });
 }
@@ -154,19 +185,24 @@ export async function lockSaga(db: Db, orderId: string): Promise<SagaState | und
   return row === undefined ? undefined : stateOf(row);
 }
 
-/** Writes a new saga state; `releaseLease` drops the runner's lease so the next step can be claimed. */
+/**
+ * Writes a new saga state. The lease: "release" drops the runner's, so the next step can be
+ * claimed; "keep" leaves whatever lease there is; a date extends the runner's to then (it goes
+ * on with the next step itself).
+ */
 export async function saveSaga(
   db: Db,
   orderId: string,
   state: SagaState,
   now: Date,
-  releaseLease = true,
+  lease: "release" | "keep" | Date = "release",
 ): Promise<void> {
   await db
     .update(schema.sagas)
     .set({
       ...columnsOf(state, now),
-      ...(releaseLease ? { leaseToken: null, leaseUntil: null } : {}),
+      ...(lease === "release" ? { leaseToken: null, leaseUntil: null } : {}),
+      ...(lease instanceof Date ? { leaseUntil: lease } : {}),
       // The payment method is needed only until no charge can be made any more.
       ...(state.step === "done" ? { paymentMethod: "" } : {}),
     })
@@ -189,14 +225,4 @@ export async function findSaga(db: Db, orderId: string): Promise<SagaState | und
 
 export async function setCancelNote(db: Db, orderId: string, note: string): Promise<void> {
   await db.update(schema.sagas).set({ cancelNote: note }).where(eq(schema.sagas.orderId, orderId));
-}
-
-/** Records that a call of the current step is about to be made, if this claim still holds the saga. */
-export async function markInFlight(db: Db, orderId: string, leaseToken: string, uncertain: boolean): Promise<boolean> {
-  const rows = await db
-    .update(schema.sagas)
-    .set({ inFlight: true, ...(uncertain ? { uncertain: true } : {}) })
-    .where(and(eq(schema.sagas.orderId, orderId), eq(schema.sagas.leaseToken, leaseToken)))
-    .returning({ orderId: schema.sagas.orderId });
-  return rows.length > 0;
 }
