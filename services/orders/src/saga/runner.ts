@@ -17,6 +17,7 @@ import {
   lockLeasedSaga,
   markedForCall,
   releaseLeases,
+  type SagaLease,
   saveSaga,
 } from "../store/sagas.ts";
 import type { SagaExecutor } from "./executor.ts";
@@ -48,6 +49,10 @@ export class SagaRunner {
   private readonly alarm = new Alarm();
   /** The last claim filled every free slot: more may be due, so a slot freeing up looks again. */
   private saturated = false;
+  /** Slots promised to sagas being placed here (see `leaseForNew`). */
+  private promised = 0;
+  /** The running loop's stop signal; undefined while it does not run (or never does, on this replica). */
+  private signal: AbortSignal | undefined;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -56,12 +61,42 @@ export class SagaRunner {
     this.alarm.wake();
   }
 
+  /**
+   * A lease for a saga about to be placed in this process, if this runner runs and has a slot
+   * free: the saga is written already claimed, and `adopt` starts it at once, without a claim's
+   * commit or a round of the loop. Every lease handed out must be given to `adopt`.
+   */
+  leaseForNew(): SagaLease | undefined {
+    const free = this.options.maxInFlight - this.inFlight.size - this.promised;
+    if (this.signal === undefined || this.signal.aborted || free <= 0) return undefined;
+    this.promised++;
+    return { token: randomUUID(), until: new Date(Date.now() + this.options.leaseMs) };
+  }
+
+  /**
+   * Starts the saga placed with `lease`, once its transaction committed; `placed` undefined: it
+   * was not placed (the transaction failed), and the slot is free again.
+   */
+  adopt(lease: SagaLease, placed: NewSaga | undefined): void {
+    this.promised--;
+    if (placed === undefined) return;
+    const signal = this.signal;
+    if (signal === undefined || signal.aborted) {
+      // Stopped meanwhile: hand it back at once rather than let the lease lapse.
+      void releaseLeases(this.options.db, [lease.token]).catch(() => {});
+      return;
+    }
+    const move = nextMove(placed.orderId, placed.state, new Date());
+    this.start({ ...placed, leaseToken: lease.token, move }, signal);
+  }
+
   /** Runs until `signal` aborts, then waits for the steps in flight and hands back their leases. */
   async run(signal: AbortSignal): Promise<void> {
     const { logger } = this.options;
     logger.info({ pollMs: this.options.pollMs, maxInFlight: this.options.maxInFlight }, "saga runner started");
+    this.signal = signal;
     while (!signal.aborted) {
-      const free = this.options.maxInFlight - this.inFlight.size;
+      const free = this.options.maxInFlight - this.inFlight.size - this.promised;
       let nextDue: Date | undefined;
       // With every slot taken there is nothing to claim: a slot freeing up wakes the loop.
       this.saturated = free <= 0;
@@ -220,6 +255,9 @@ export class SagaRunner {
     return { orderStatus: persisted.orderStatus, next: persisted.next };
   }
 }
+
+/** A saga just placed in this process under a lease from `leaseForNew`: all a claim would read. */
+export type NewSaga = Omit<ClaimedSaga, "leaseToken" | "move">;
 
 /** What persisting a step came to: the order's status after it, and the step to go on with. */
 interface Persisted {

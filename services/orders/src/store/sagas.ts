@@ -87,18 +87,37 @@ function columnsOf(state: SagaState, now: Date) {
   };
 }
 
+/** A claim on a saga made before its row exists: the row is written already claimed. */
+export interface SagaLease {
+  token: string;
+  until: Date;
+}
+
+/**
+ * Writes a new saga; with `lease`, already claimed by that lease with its first call marked in
+ * flight (the runner that holds the lease starts it without a claim of its own). Returns the
+ * trace context it keeps: the active one (PlaceOrder's), as the outbox keeps it for events, since
+ * the runner's steps happen later, maybe elsewhere, and join this trace through it.
+ */
 export async function insertSaga(
   db: Db,
   orderId: string,
   state: SagaState,
   paymentMethod: string,
   now: Date,
-): Promise<void> {
-  // The active trace context (PlaceOrder's), as the outbox keeps it for events: the runner's steps
-  // happen later, elsewhere, and join this trace through it.
+  lease?: SagaLease,
+): Promise<Record<string, string>> {
   const traceHeaders: Record<string, string> = {};
   propagation.inject(context.active(), traceHeaders);
-  await db.insert(schema.sagas).values({ orderId, paymentMethod, traceHeaders, ...columnsOf(state, now) });
+  const written = lease === undefined ? state : markedForCall(state);
+  await db.insert(schema.sagas).values({
+    orderId,
+    paymentMethod,
+    traceHeaders,
+    ...columnsOf(written, now),
+    ...(lease === undefined ? {} : { leaseToken: lease.token, leaseUntil: lease.until }),
+  });
+  return traceHeaders;
 }
 
 /**
