@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { OutgoingHttpHeaders } from "node:http";
 import type { Registry } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { context } from "@opentelemetry/api";
 import {
   appTokenVerifier,
   Code,
@@ -21,6 +22,7 @@ import { clientAddress, clientKey } from "./edge/client-address.ts";
 import { type EdgeRequest, type EdgeResponse, listenEdge, type Peer } from "./edge/connections.ts";
 import { CorsPolicy } from "./edge/cors.ts";
 import { EdgeLog } from "./edge/edge-log.ts";
+import { type EdgeRpcSystem, type EdgeSpan, EdgeTracing, edgeContext } from "./edge/edge-span.ts";
 import { EdgeRateLimits } from "./edge/rate-limit.ts";
 import { createTranscodeRegistry, RestRouter } from "./index.ts";
 import { connectRoutes, edgeInterceptor } from "./routes/connect.ts";
@@ -84,9 +86,35 @@ export async function startGateway(
     readMaxBytes: settings.maxBodyBytes,
   });
 
+  const tracing = new EdgeTracing(upstreams.services);
   const clientAddressOptions = { trustedProxies: settings.trustedProxies, header: settings.forwardedHeader };
 
-  async function handle(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
+  /** Every request runs in the context of its edge span, so the upstream call is the span's child. */
+  function traced(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
+    const response = raw as Response;
+    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
+    const target = request.url ?? "";
+    const query = target.indexOf("?");
+    const edgeSpan = tracing.start({
+      method: request.method,
+      path: query === -1 ? target : target.slice(0, query),
+      headers: request.headers,
+      httpVersion: request.httpVersion,
+      clientAddress: ip,
+    });
+    // "close" follows "finish" when the response completed; before it, the client went away.
+    response.once("finish", () => edgeSpan.end(response.statusCode, true));
+    response.once("close", () => edgeSpan.end(response.statusCode, false));
+    return context.with(edgeContext(edgeSpan), handle, undefined, request, raw, peer, ip, edgeSpan);
+  }
+
+  async function handle(
+    request: Request,
+    raw: EdgeResponse,
+    peer: Peer,
+    ip: string,
+    edgeSpan: EdgeSpan,
+  ): Promise<void> {
     const response = raw as Response;
     const started = performance.now();
     const incomingId = request.headers["x-request-id"];
@@ -96,7 +124,6 @@ export async function startGateway(
     for (const [name, value] of Object.entries(cors.headersFor(request.headers))) {
       if (value !== undefined) response.setHeader(name, value);
     }
-    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
     response.once("finish", () =>
       logger.info(
         {
@@ -154,6 +181,7 @@ export async function startGateway(
         );
       }
       if (match?.kind === "match") {
+        edgeSpan.route(match.route.pattern, match.route.method);
         const body = await readBody(request, settings.maxBodyBytes);
         const abort = new AbortController();
         response.once("close", () => abort.abort());
@@ -164,6 +192,8 @@ export async function startGateway(
         );
       }
       if (isRpcRequest(request)) {
+        const rpc = tracing.rpcAt(url.pathname);
+        if (rpc !== undefined) edgeSpan.route(url.pathname, rpc, rpcSystemOf(request));
         connectHandler(request, raw);
         return;
       }
@@ -186,7 +216,7 @@ export async function startGateway(
   }
 
   const edgeLog = new EdgeLog(logger);
-  const listener = await listenEdge(settings, (req, res, peer) => void handle(req, res, peer), edgeLog);
+  const listener = await listenEdge(settings, (req, res, peer) => void traced(req, res, peer), edgeLog);
   const port = listener.port;
   logger.info({ port, upstreams: Object.fromEntries(upstreams.targets) }, "gateway listening");
   return {
@@ -232,6 +262,11 @@ function isRpcRequest(request: Request): boolean {
   return (
     /^application\/(grpc|grpc-web|connect\+|proto|json)/.test(type) || request.url?.includes("?connect=v1") === true
   );
+}
+
+/** gRPC and gRPC-Web are both OTel's "grpc"; everything else the RPC handler serves is Connect. */
+function rpcSystemOf(request: Request): EdgeRpcSystem {
+  return (request.headers["content-type"] ?? "").startsWith("application/grpc") ? "grpc" : "connect_rpc";
 }
 
 class BodyTooLarge extends Error {}
