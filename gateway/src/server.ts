@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { OutgoingHttpHeaders } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { Registry } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { context } from "@opentelemetry/api";
@@ -54,6 +55,20 @@ export interface GatewayOptions {
 
 const requestIdPattern = /^[\w.-]{1,128}$/;
 
+/** One request as the edge handles it. */
+interface Exchange {
+  readonly request: Request;
+  /** The response as the HTTP server made it, for the Connect handler. */
+  readonly raw: EdgeResponse;
+  readonly response: Response;
+  /** The client, after trusted proxies. */
+  readonly ip: string;
+  readonly requestId: string;
+  readonly span: EdgeSpan;
+  /** Cancels the upstream call, once there is one. */
+  upstream: AbortController | undefined;
+}
+
 /**
  * The edge on one port: REST/JSON (transcoded), Connect, gRPC-Web and gRPC. HTTP/1.1 and
  * cleartext HTTP/2 (prior knowledge, as gRPC clients speak it) share the port: the first bytes
@@ -89,42 +104,39 @@ export async function startGateway(
   const tracing = new EdgeTracing(upstreams.services);
   const clientAddressOptions = { trustedProxies: settings.trustedProxies, header: settings.forwardedHeader };
 
-  /** Every request runs in the context of its edge span, so the upstream call is the span's child. */
-  function traced(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
-    const response = raw as Response;
-    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
-    const target = request.url ?? "";
-    const query = target.indexOf("?");
-    const edgeSpan = tracing.start({
-      method: request.method,
-      path: query === -1 ? target : target.slice(0, query),
-      headers: request.headers,
-      httpVersion: request.httpVersion,
-      clientAddress: ip,
-    });
-    // "close" follows "finish" when the response completed; before it, the client went away.
-    response.once("finish", () => edgeSpan.end(response.statusCode, true));
-    response.once("close", () => edgeSpan.end(response.statusCode, false));
-    return context.with(edgeContext(edgeSpan), handle, undefined, request, raw, peer, ip, edgeSpan);
-  }
-
-  async function handle(
-    request: Request,
-    raw: EdgeResponse,
-    peer: Peer,
-    ip: string,
-    edgeSpan: EdgeSpan,
-  ): Promise<void> {
+  /**
+   * One request, start to end: its id, the access-log line and the edge span, all settled by one
+   * `finish` and one `close` listener. The request runs in the context of its edge span, so the
+   * upstream call is the span's child.
+   */
+  function accept(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
     const response = raw as Response;
     const started = performance.now();
+    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
     const incomingId = request.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && requestIdPattern.test(incomingId) ? incomingId : randomUUID();
     request.headers["x-request-id"] = requestId;
-    response.setHeader("x-request-id", requestId);
-    for (const [name, value] of Object.entries(cors.headersFor(request.headers))) {
-      if (value !== undefined) response.setHeader(name, value);
-    }
-    response.once("finish", () =>
+    const target = request.url ?? "";
+    const query = target.indexOf("?");
+    const exchange: Exchange = {
+      request,
+      raw,
+      response,
+      ip,
+      requestId,
+      span: tracing.start({
+        method: request.method,
+        path: query === -1 ? target : target.slice(0, query),
+        headers: request.headers,
+        httpVersion: request.httpVersion,
+        clientAddress: ip,
+      }),
+      upstream: undefined,
+    };
+    let finished = false;
+    response.once("finish", () => {
+      finished = true;
+      exchange.span.end(response.statusCode, true);
       logger.info(
         {
           request_id: requestId,
@@ -136,8 +148,27 @@ export async function startGateway(
           ...(ip !== peer.address ? { peer: peer.address } : {}),
         },
         "http",
-      ),
-    );
+      );
+    });
+    // "close" also follows every finished response; only before "finish" did the client go away,
+    // and only then is there an upstream call to cancel (aborting creates an exception object).
+    response.once("close", () => {
+      if (finished) return;
+      exchange.span.end(response.statusCode, false);
+      exchange.upstream?.abort();
+    });
+    return context.with(edgeContext(exchange.span), handle, undefined, exchange);
+  }
+
+  async function handle(exchange: Exchange): Promise<void> {
+    const { request, raw, response, ip, requestId } = exchange;
+    response.setHeader("x-request-id", requestId);
+    const corsHeaders = cors.headersFor(request.headers);
+    if (corsHeaders !== undefined) {
+      for (const [name, value] of Object.entries(corsHeaders)) {
+        if (value !== undefined) response.setHeader(name, value);
+      }
+    }
     try {
       const url = originFormUrl(request.url);
       if (url === undefined) {
@@ -181,19 +212,26 @@ export async function startGateway(
         );
       }
       if (match?.kind === "match") {
-        edgeSpan.route(match.route.pattern, match.route.method);
+        exchange.span.route(match.route.pattern, match.route.method);
         const body = await readBody(request, settings.maxBodyBytes);
-        const abort = new AbortController();
-        response.once("close", () => abort.abort());
+        const upstream = new AbortController();
+        exchange.upstream = upstream;
         const authorization = request.headers.authorization;
         return send(
           response,
-          await rest.handle({ match, query: url.searchParams, body, authorization, requestId, signal: abort.signal }),
+          await rest.handle({
+            match,
+            query: url.searchParams,
+            body,
+            authorization,
+            requestId,
+            signal: upstream.signal,
+          }),
         );
       }
       if (isRpcRequest(request)) {
         const rpc = tracing.rpcAt(url.pathname);
-        if (rpc !== undefined) edgeSpan.route(url.pathname, rpc, rpcSystemOf(request));
+        if (rpc !== undefined) exchange.span.route(url.pathname, rpc, rpcSystemOf(request));
         connectHandler(request, raw);
         return;
       }
@@ -216,7 +254,7 @@ export async function startGateway(
   }
 
   const edgeLog = new EdgeLog(logger);
-  const listener = await listenEdge(settings, (req, res, peer) => void traced(req, res, peer), edgeLog);
+  const listener = await listenEdge(settings, (req, res, peer) => void accept(req, res, peer), edgeLog);
   const port = listener.port;
   logger.info({ port, upstreams: Object.fromEntries(upstreams.targets) }, "gateway listening");
   return {
@@ -272,6 +310,8 @@ function rpcSystemOf(request: Request): EdgeRpcSystem {
 class BodyTooLarge extends Error {}
 
 async function readBody(request: Request, limit: number): Promise<string | undefined> {
+  // Most requests (every GET) have no body: no stream iterator (and its listeners) for those.
+  if (bodyless(request)) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -280,6 +320,16 @@ async function readBody(request: Request, limit: number): Promise<string | undef
     chunks.push(chunk);
   }
   return size === 0 ? undefined : Buffer.concat(chunks).toString("utf8");
+}
+
+/** Whether the request's headers already say there is no body. */
+function bodyless(request: Request): boolean {
+  if (request.httpVersionMajor >= 2) return (request as Http2ServerRequest).stream.endAfterHeaders;
+  const { headers } = request;
+  return (
+    headers["transfer-encoding"] === undefined &&
+    (headers["content-length"] === undefined || headers["content-length"] === "0")
+  );
 }
 
 async function send(response: Response, reply: RestReply, statusOverride?: number): Promise<void> {
