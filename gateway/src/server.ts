@@ -28,7 +28,7 @@ import { EdgeRateLimits } from "./edge/rate-limit.ts";
 import { createTranscodeRegistry, RestRouter } from "./index.ts";
 import { connectRoutes, edgeInterceptor } from "./routes/connect.ts";
 import { Readiness } from "./routes/health.ts";
-import { RestHandler, type RestReply } from "./routes/rest.ts";
+import { jsonHeaders, RestHandler, type RestReply } from "./routes/rest.ts";
 import { Upstreams } from "./upstreams.ts";
 
 type Request = EdgeRequest;
@@ -192,7 +192,7 @@ export async function startGateway(
       if (url.pathname === "/openapi.json" && request.method === "GET") {
         if (openapi === undefined)
           return sendJson(response, 404, { code: 5, message: "no OpenAPI document: run make generate" });
-        response.writeHead(200, { "content-type": "application/json" });
+        response.writeHead(200, jsonHeaders);
         response.end(openapi);
         return;
       }
@@ -356,8 +356,9 @@ function drained(response: Response): Promise<boolean> {
   });
 }
 
-function sendJson(response: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { "content-type": "application/json", ...headers });
+/** `headers` must name the content type: REST replies always do. */
+function sendJson(response: Response, status: number, body: unknown, headers: OutgoingHttpHeaders = jsonHeaders): void {
+  response.writeHead(status, headers);
   response.end(JSON.stringify(body));
 }
 

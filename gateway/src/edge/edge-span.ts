@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code as ConnectCode } from "@connectrpc/connect";
 import {
-  type Attributes,
   type Context,
   context,
   createContextKey,
@@ -68,13 +67,10 @@ export class EdgeSpan {
     if (!this.span.isRecording()) return;
     this.rpcSystem = system;
     this.span.updateName(`${this.method} ${route}`);
-    const attributes: Attributes = {
-      "http.route": route,
-      "rpc.service": rpc.parent.typeName,
-      "rpc.method": rpc.name,
-    };
-    if (system !== undefined) attributes["rpc.system"] = system;
-    this.span.setAttributes(attributes);
+    this.span.setAttribute("http.route", route);
+    this.span.setAttribute("rpc.service", rpc.parent.typeName);
+    this.span.setAttribute("rpc.method", rpc.name);
+    if (system !== undefined) this.span.setAttribute("rpc.system", system);
   }
 
   /**
@@ -138,18 +134,21 @@ export class EdgeTracing {
     const parent = propagation.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
     const upper = request.method?.toUpperCase() ?? "GET";
     const method = knownMethods.has(upper) ? upper : "_OTHER";
-    const attributes: Attributes = {
-      "http.request.method": method,
-      "url.path": request.path,
-      "url.scheme": "http",
-      "network.protocol.version": request.httpVersion === "2.0" ? "2" : request.httpVersion,
-      "client.address": request.clientAddress,
-    };
-    if (method === "_OTHER" && request.method !== undefined)
-      attributes["http.request.method_original"] = request.method;
-    const userAgent = request.headers["user-agent"];
-    if (userAgent !== undefined) attributes["user_agent.original"] = userAgent;
-    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    // Attributes are set one by one once the span records: passed to startSpan, the SDK would
+    // copy and sanitize the object (with a WeakSet and an entries array) for every request.
+    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    if (span.isRecording()) {
+      span.setAttribute("http.request.method", method);
+      if (method === "_OTHER" && request.method !== undefined) {
+        span.setAttribute("http.request.method_original", request.method);
+      }
+      span.setAttribute("url.path", request.path);
+      span.setAttribute("url.scheme", "http");
+      span.setAttribute("network.protocol.version", request.httpVersion === "2.0" ? "2" : request.httpVersion);
+      span.setAttribute("client.address", request.clientAddress);
+      const userAgent = request.headers["user-agent"];
+      if (userAgent !== undefined) span.setAttribute("user_agent.original", userAgent);
+    }
     return new EdgeSpan(span, parent, method);
   }
 

@@ -1,11 +1,13 @@
 // The edge's SERVER spans: one per request on every protocol, continuing the caller's W3C trace and
 // parenting the upstream call, so a trace runs browser → gateway → service.
+
+import { Writable } from "node:stream";
 import { Code as ConnectCode, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { CatalogService } from "@weft/gen/shop/catalog/v1/catalog_pb.js";
-import { createMesh } from "@weft/mesh";
+import { createLogger, createMesh } from "@weft/mesh";
 import { TestMesh } from "@weft/mesh/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type InMemoryTracing, startInMemoryTracing } from "../../../mesh/test/telemetry/in-memory-tracing.ts";
@@ -16,16 +18,25 @@ const world = new TestMesh();
 let tracing: InMemoryTracing;
 let gateway: Gateway;
 let base: string;
+/** The gateway's log lines, parsed. */
+const logLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   // Before any mesh starts, so the mesh finds the provider and context manager registered.
   tracing = startInMemoryTracing();
   const addresses = await startFakes(world, await createTokens());
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line !== "") logLines.push(JSON.parse(line));
+      done();
+    },
+  });
   const mesh = await createMesh({
     name: "gateway",
     app: world.app,
     config: world.config(),
     env: testUpstreamEnv(addresses),
+    logger: createLogger({ service: "gateway", destination }),
   });
   world.track(mesh);
   gateway = await startGateway(mesh, testEdgeSettings());
@@ -101,6 +112,14 @@ describe("the edge's server span", () => {
     expect(parentId(client)).toBe(spanId(span));
     expect(parentId(server)).toBe(spanId(client));
     expect(server.spanContext().traceId).toBe(traceId);
+
+    // The access-log line names the edge span, so a log line leads to its trace.
+    const line = await vi.waitFor(() => {
+      const found = logLines.find((entry) => entry.msg === "http" && entry.path === "/v1/products/p-1");
+      expect(found).toBeDefined();
+      return found as Record<string, unknown>;
+    });
+    expect(line).toMatchObject({ trace_id: traceId, span_id: spanId(span), status: 200 });
   });
 
   it("starts a trace when the caller sends none", async () => {
