@@ -157,7 +157,7 @@ export async function startGateway(
       exchange.span.end(response.statusCode, false);
       exchange.upstream?.abort();
     });
-    return context.with(edgeContext(exchange.span), handle, undefined, exchange);
+    return context.with(exchange.span.context, handle, undefined, exchange);
   }
 
   async function handle(exchange: Exchange): Promise<void> {
@@ -232,7 +232,8 @@ export async function startGateway(
       if (isRpcRequest(request)) {
         const rpc = tracing.rpcAt(url.pathname);
         if (rpc !== undefined) exchange.span.route(url.pathname, rpc, rpcSystemOf(request));
-        connectHandler(request, raw);
+        // The edge interceptor, inside the Connect handler, records the call's code on the span.
+        context.with(edgeContext(exchange.span), connectHandler, undefined, request, raw);
         return;
       }
       return send(

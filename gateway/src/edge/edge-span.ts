@@ -158,12 +158,12 @@ export class EdgeTracing {
   }
 }
 
-/** The span of the request being handled, for code that runs inside its context. */
+/** The span of the RPC being handled, for code that runs inside `edgeContext`. */
 export function activeEdgeSpan(): EdgeSpan | undefined {
   return context.active().getValue(edgeSpanKey) as EdgeSpan | undefined;
 }
 
-/** The context a request is handled in, carrying its EdgeSpan for `activeEdgeSpan`. */
+/** The context an RPC (Connect, gRPC-Web, gRPC) is handled in: carries its EdgeSpan for `activeEdgeSpan`. */
 export function edgeContext(edgeSpan: EdgeSpan): Context {
   return edgeSpan.context.setValue(edgeSpanKey, edgeSpan);
 }
