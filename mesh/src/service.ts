@@ -153,6 +153,8 @@ export async function startService<Schema extends Record<string, unknown>>(
       jsm: bus.jsm,
       source: `${app.manifest.name}/${definition.name}`,
       logger: mesh.logger,
+      // Woken by the outbox's commit notifications (a PostgreSQL server; PGlite has one process).
+      ...(database.kind === "postgres" && settings.databaseUrl ? { listenUrl: settings.databaseUrl } : {}),
     });
     relay.start();
     opened.push(() => relay.stop());
