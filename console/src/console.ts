@@ -7,7 +7,7 @@ import type { FileRegistry } from "@bufbuild/protobuf";
 import type { ChannelCredentials } from "@grpc/grpc-js";
 import type { ConsoleApp, Grant } from "./app.ts";
 import { ownerOf } from "./app.ts";
-import { type AuthzDecision, decisionFromLog, decisionsOf } from "./authz/decisions.ts";
+import { type AuthzDecision, decisionsOf } from "./authz/decisions.ts";
 import { JetStreamView, type NatsCredentials } from "./events/jetstream.ts";
 import { Explorer } from "./explorer/call.ts";
 import { loadDescriptors } from "./explorer/descriptors.ts";
@@ -222,8 +222,6 @@ export async function startConsole(options: ConsoleOptions): Promise<WeftConsole
       if (closed || line.trim() === "") return;
       const record = store.insertLog(parseLogLine(process, line, stream));
       live.publish("log", record);
-      const decision = decisionFromLog(record);
-      if (decision) recordDecisions([decision]);
     },
     setHealth(name, state) {
       if (closed || health.get(name) === state) return;
