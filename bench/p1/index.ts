@@ -126,7 +126,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
     "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing: on the server, an AbortController per call, the interceptor chain (observe → requirePeerIdentity → authorizeByPolicy) as nested async functions, AsyncLocalStorage for the incoming call, a server span with context.with (the SDK is on, with a no-op exporter), the RED metric updates; on the client, the breaker and bulkhead (cockatiel) promise chains, a client span with W3C header injection, deadline and header propagation and metrics. The extra allocations show up as garbage-collector time. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio.",
     "Already done after the first measurement (0.61 / 0.34 / 0.46 at c = 1 / 32 / 256, p99 1.56×): the verified principal is cached per TLS connection instead of grpc-js parsing the peer certificate on every call (it was the hottest Weft function, ~20% of the server's CPU); no per-call deadline timer when the caller sent a deadline (grpc-js already enforces it and cancels the call); policy decisions cached per (caller, method); prom-client label children looked up once per method; the access-log line is not built when its level is off. What would close the rest: skip the bulkhead's queue bookkeeping while under its limit, flatten the interceptor chain into one function, and sample spans (a parent-based ratio sampler) so unsampled calls create no span objects. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
   ];
-  if (context.profile) limits.push(...(await profileWeft(dirs, dir)));
+  if (context.profile) limits.push(...(await profileWeft(dirs, dir, context.log)));
 
   return {
     id: "P1",
@@ -145,7 +145,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
 }
 
 /** One extra, separate round with `--cpu-prof` on the Weft server and client. */
-async function profileWeft(dirs: MeshDirs, dir: string): Promise<string[]> {
+async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => void): Promise<string[]> {
   const serverProf = join(dir, "prof-server");
   const clientProf = join(dir, "prof-client");
   const server = await startServer("p1-weft-server-prof", { kind: "start-weft", ...dirs }, serverProf);
@@ -163,7 +163,10 @@ async function profileWeft(dirs: MeshDirs, dir: string): Promise<string[]> {
     ["P1 Weft client process at c=32", clientProf],
   ] as const) {
     const file = profilesIn(folder)[0];
-    if (file) out.push(...profileMarkdown(title, summarizeProfile(file)));
+    if (file === undefined) continue;
+    const lines = profileMarkdown(title, summarizeProfile(file));
+    for (const line of lines) if (line !== "") log(`  ${line}`);
+    out.push(...lines);
   }
   return out;
 }

@@ -84,6 +84,9 @@ async function startEdge(dirs: MeshDirs, catalogAddr: string): Promise<number> {
     ipBurst: 1_000_000,
     userRatePerSecond: 1_000_000,
     userBurst: 1_000_000,
+    // Every driver connects from 127.0.0.1: at c=256 the REST drivers alone hold 256 keep-alive
+    // sockets, and the per-client cap (256) would refuse the Connect drivers' and any reconnect.
+    maxConnectionsPerClient: 10_000,
   });
   stop = async () => {
     await gateway.close(1_000);

@@ -28,3 +28,13 @@ export function expectPositionals(positionals: string[], count: number, usage: s
     );
   }
 }
+
+/** A whole-number option (undefined when not given), or a refusal that shows the usage. */
+export function integerOption(value: string | undefined, name: string, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(number)) {
+    throw new UsageError(`--${name} takes a whole number, not ${JSON.stringify(value)} (usage: ${usage})`);
+  }
+  return number;
+}

@@ -5,6 +5,8 @@ export interface Command {
   readonly name: string;
   /** Its arguments, as the help shows them. */
   readonly usage: string;
+  /** Every option, one a line, for `weft <command> --help` when the usage line shortens them (…). */
+  readonly options?: string;
   /** One line for `weft help`. */
   readonly summary: string;
   /** Runs with the arguments after the command's name; resolves to the exit code. */

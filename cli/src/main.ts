@@ -1,14 +1,17 @@
 // `weft <command> …`: finds the command, runs it, and turns a failure into one line and an exit code.
 import { ManifestError } from "@weft/mesh/app";
 import type { Command } from "./command.ts";
+import { authzCommand } from "./commands/authz.ts";
 import { buildCommand } from "./commands/build.ts";
 import { devCommand } from "./commands/dev.ts";
+import { eventsCommand, redriveCommand } from "./commands/events.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { manifestsCommand } from "./commands/manifests.ts";
 import { newAppCommand } from "./commands/new-app.ts";
 import { newServiceCommand } from "./commands/new-service.ts";
 import { policyCommand } from "./commands/policy.ts";
 import { rollbackCommand, rolloutCommand } from "./commands/rollout.ts";
+import { tracesCommand } from "./commands/traces.ts";
 import { workloadsCommand } from "./commands/workloads.ts";
 import { exitCodes, UsageError } from "./errors.ts";
 
@@ -23,6 +26,10 @@ export const commands: readonly Command[] = [
   rolloutCommand,
   rollbackCommand,
   workloadsCommand,
+  tracesCommand,
+  authzCommand,
+  eventsCommand,
+  redriveCommand,
 ];
 
 function help(): string {
@@ -60,7 +67,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`unknown command ${JSON.stringify(argv.slice(0, 2).join(" "))} (commands: ${known})`);
     }
     if (picked.args.includes("--help") || picked.args.includes("-h")) {
-      process.stdout.write(`usage: weft ${picked.command.name} ${picked.command.usage}\n  ${picked.command.summary}\n`);
+      const { name, usage, summary, options } = picked.command;
+      process.stdout.write(`usage: weft ${name} ${usage}\n  ${summary}\n${options ? `\n${options}` : ""}`);
       return exitCodes.ok;
     }
     return await picked.command.run(picked.args);

@@ -7,8 +7,8 @@ import type { FileRegistry } from "@bufbuild/protobuf";
 import type { ChannelCredentials } from "@grpc/grpc-js";
 import type { ConsoleApp, Grant } from "./app.ts";
 import { ownerOf } from "./app.ts";
-import { type AuthzDecision, decisionFromLog, decisionsOf } from "./authz/decisions.ts";
-import { JetStreamView } from "./events/jetstream.ts";
+import { type AuthzDecision, decisionsOf } from "./authz/decisions.ts";
+import { JetStreamView, type NatsCredentials } from "./events/jetstream.ts";
 import { Explorer } from "./explorer/call.ts";
 import { loadDescriptors } from "./explorer/descriptors.ts";
 import { type ConsoleHttp, startConsoleHttp } from "./http/server.ts";
@@ -33,6 +33,8 @@ export interface ConsoleTargets {
   gatewayUrl?: string;
   /** NATS servers, for the events view. */
   natsUrl?: string;
+  /** The console's user on a NATS that requires one (a NATS the launcher started has a user per workload). */
+  natsCredentials?: NatsCredentials;
   /** Workload name → gRPC target (127.0.0.1:50054), for calls from the explorer. */
   addresses?: Readonly<Record<string, string>>;
   app?: ConsoleApp;
@@ -94,9 +96,11 @@ export async function startConsole(options: ConsoleOptions): Promise<WeftConsole
   }
   let events: JetStreamView | undefined;
   const setTargets = (next: ConsoleTargets) => {
-    if (next.natsUrl !== undefined && next.natsUrl !== targets.natsUrl) {
+    const natsUrl = next.natsUrl ?? targets.natsUrl;
+    const natsCredentials = next.natsCredentials ?? targets.natsCredentials;
+    if (natsUrl !== undefined && (natsUrl !== targets.natsUrl || natsCredentials !== targets.natsCredentials)) {
       void events?.close();
-      events = new JetStreamView(next.natsUrl, registry);
+      events = new JetStreamView(natsUrl, registry, natsCredentials);
     }
     Object.assign(targets, Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)));
   };
@@ -218,8 +222,6 @@ export async function startConsole(options: ConsoleOptions): Promise<WeftConsole
       if (closed || line.trim() === "") return;
       const record = store.insertLog(parseLogLine(process, line, stream));
       live.publish("log", record);
-      const decision = decisionFromLog(record);
-      if (decision) recordDecisions([decision]);
     },
     setHealth(name, state) {
       if (closed || health.get(name) === state) return;

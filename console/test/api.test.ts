@@ -1,13 +1,11 @@
-// The JSON API's answers to bad input (400/404 with a message, never 500) and the CLI data
-// functions, from a running console and from the history file after it stopped.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// The JSON API's answers to bad input (400/404 with a message, never 500).
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authz, traces } from "../src/cli/index.ts";
 import { startConsole, type WeftConsole } from "../src/console.ts";
 import { buildDescriptors } from "./support/mini-mesh.ts";
-import { span, traceA } from "./support/spans.ts";
+import { span } from "./support/spans.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "console-api-"));
 let console: WeftConsole;
@@ -109,27 +107,5 @@ describe("the JSON API", () => {
       ]),
     );
     expect(schemas["shop.orders.v1.OrderItem"]).toBeDefined();
-  });
-});
-
-describe("the CLI data functions", () => {
-  it("read a running console, and the history file once it has stopped", async () => {
-    const live = await traces({ consoleUrl: console.url });
-    expect(live).toMatchObject({ source: "console", traces: [expect.objectContaining({ traceId: traceA })] });
-    const one = await traces({ consoleUrl: console.url, traceId: traceA });
-    expect(one).toMatchObject({ source: "console", trace: { summary: { traceId: traceA } } });
-    expect((await authz({ consoleUrl: console.url, decision: "deny" })).decisions).toHaveLength(1);
-    // Nothing listens on port 9 (discard): the functions fall back to the history file.
-    const fromHistory = await traces({ consoleUrl: "http://127.0.0.1:9", dataDir: dir });
-    expect(fromHistory).toMatchObject({ source: "history", traces: [expect.objectContaining({ traceId: traceA })] });
-    expect(await authz({ consoleUrl: "http://127.0.0.1:9", dataDir: dir })).toMatchObject({
-      source: "history",
-      decisions: [expect.objectContaining({ decision: "deny" })],
-    });
-    await expect(traces({ consoleUrl: "http://127.0.0.1:9", dataDir: join(dir, "none") })).rejects.toThrow(
-      "no history",
-    );
-    await expect(traces({ traceId: "nope" })).rejects.toThrow(RangeError);
-    expect(readFileSync(join(dir, "history.sqlite")).length).toBeGreaterThan(0);
   });
 });

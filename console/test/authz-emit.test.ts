@@ -1,11 +1,11 @@
-// The decision emitter the mesh will call, against the real SDK: one span event per deny on the
-// active span, allows sampled, and the console reading back exactly what was emitted.
+// The mesh's decision emitter against the real SDK, read back by the console: one span event per
+// deny on the server span, allows sampled, and the console's reading of exactly what was emitted.
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { authzTelemetry } from "@weft/mesh";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisionsOf } from "../src/authz/decisions.ts";
-import { authzTelemetry } from "../src/authz/emit.ts";
 import type { SpanRecord } from "../src/otlp/model.ts";
 import { hex } from "../src/otlp/model.ts";
 

@@ -2,7 +2,7 @@
 // the topology drawn from manifests and traffic, log lines, saga timelines.
 import { describe, expect, it } from "vitest";
 import type { ConsoleApp, Grant } from "../src/app.ts";
-import { type AuthzDecision, decisionFromLog, decisionsOf } from "../src/authz/decisions.ts";
+import { type AuthzDecision, decisionsOf } from "../src/authz/decisions.ts";
 import { parseLogLine } from "../src/logs/parse.ts";
 import { grantSuggestion, policyMatrix } from "../src/policy/matrix.ts";
 import { sagaTimeline } from "../src/sagas/timeline.ts";
@@ -110,30 +110,6 @@ describe("authorization decisions", () => {
         spanId: s.spanId,
       },
     ]);
-  });
-
-  it("are read from the mesh's rbac denied log line", () => {
-    const line = JSON.stringify({
-      level: "info",
-      time: "2030-01-01T00:00:00.000Z",
-      service: "payments",
-      trace_id: "0af7651916cd43dd8448eb211c80319c",
-      span_id: "b7ad6b7169203331",
-      rpc: "/shop.payments.v1.PaymentService/Charge",
-      peer: "cluster.local/ns/shop/sa/catalog",
-      reason: "denied by DENY policy shop/deny-catalog",
-      msg: "rbac denied",
-    });
-    expect(decisionFromLog(parseLogLine("payments", line))).toMatchObject({
-      decision: "deny",
-      workload: "payments",
-      caller: sa("catalog"),
-      method: "/shop.payments.v1.PaymentService/Charge",
-      policy: "shop/deny-catalog",
-      traceId: "0af7651916cd43dd8448eb211c80319c",
-      timeMs: Date.parse("2030-01-01T00:00:00.000Z"),
-    });
-    expect(decisionFromLog(parseLogLine("payments", JSON.stringify({ msg: "rpc" })))).toBeUndefined();
   });
 });
 

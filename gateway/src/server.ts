@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { OutgoingHttpHeaders } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { Registry } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { context } from "@opentelemetry/api";
 import {
   appTokenVerifier,
   Code,
@@ -21,11 +23,12 @@ import { clientAddress, clientKey } from "./edge/client-address.ts";
 import { type EdgeRequest, type EdgeResponse, listenEdge, type Peer } from "./edge/connections.ts";
 import { CorsPolicy } from "./edge/cors.ts";
 import { EdgeLog } from "./edge/edge-log.ts";
+import { type EdgeRpcSystem, type EdgeSpan, EdgeTracing, edgeContext } from "./edge/edge-span.ts";
 import { EdgeRateLimits } from "./edge/rate-limit.ts";
 import { createTranscodeRegistry, RestRouter } from "./index.ts";
 import { connectRoutes, edgeInterceptor } from "./routes/connect.ts";
 import { Readiness } from "./routes/health.ts";
-import { RestHandler, type RestReply } from "./routes/rest.ts";
+import { jsonHeaders, RestHandler, type RestReply } from "./routes/rest.ts";
 import { Upstreams } from "./upstreams.ts";
 
 type Request = EdgeRequest;
@@ -51,6 +54,20 @@ export interface GatewayOptions {
 }
 
 const requestIdPattern = /^[\w.-]{1,128}$/;
+
+/** One request as the edge handles it. */
+interface Exchange {
+  readonly request: Request;
+  /** The response as the HTTP server made it, for the Connect handler. */
+  readonly raw: EdgeResponse;
+  readonly response: Response;
+  /** The client, after trusted proxies. */
+  readonly ip: string;
+  readonly requestId: string;
+  readonly span: EdgeSpan;
+  /** Cancels the upstream call, once there is one. */
+  upstream: AbortController | undefined;
+}
 
 /**
  * The edge on one port: REST/JSON (transcoded), Connect, gRPC-Web and gRPC. HTTP/1.1 and
@@ -84,20 +101,42 @@ export async function startGateway(
     readMaxBytes: settings.maxBodyBytes,
   });
 
+  const tracing = new EdgeTracing(upstreams.services);
   const clientAddressOptions = { trustedProxies: settings.trustedProxies, header: settings.forwardedHeader };
 
-  async function handle(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
+  /**
+   * One request, start to end: its id, the access-log line and the edge span, all settled by one
+   * `finish` and one `close` listener. The request runs in the context of its edge span, so the
+   * upstream call is the span's child.
+   */
+  function accept(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
     const response = raw as Response;
     const started = performance.now();
+    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
     const incomingId = request.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && requestIdPattern.test(incomingId) ? incomingId : randomUUID();
     request.headers["x-request-id"] = requestId;
-    response.setHeader("x-request-id", requestId);
-    for (const [name, value] of Object.entries(cors.headersFor(request.headers))) {
-      if (value !== undefined) response.setHeader(name, value);
-    }
-    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
-    response.once("finish", () =>
+    const target = request.url ?? "";
+    const query = target.indexOf("?");
+    const exchange: Exchange = {
+      request,
+      raw,
+      response,
+      ip,
+      requestId,
+      span: tracing.start({
+        method: request.method,
+        path: query === -1 ? target : target.slice(0, query),
+        headers: request.headers,
+        httpVersion: request.httpVersion,
+        clientAddress: ip,
+      }),
+      upstream: undefined,
+    };
+    let finished = false;
+    response.once("finish", () => {
+      finished = true;
+      exchange.span.end(response.statusCode, true);
       logger.info(
         {
           request_id: requestId,
@@ -109,8 +148,27 @@ export async function startGateway(
           ...(ip !== peer.address ? { peer: peer.address } : {}),
         },
         "http",
-      ),
-    );
+      );
+    });
+    // "close" also follows every finished response; only before "finish" did the client go away,
+    // and only then is there an upstream call to cancel (aborting creates an exception object).
+    response.once("close", () => {
+      if (finished) return;
+      exchange.span.end(response.statusCode, false);
+      exchange.upstream?.abort();
+    });
+    return context.with(exchange.span.context, handle, undefined, exchange);
+  }
+
+  async function handle(exchange: Exchange): Promise<void> {
+    const { request, raw, response, ip, requestId } = exchange;
+    response.setHeader("x-request-id", requestId);
+    const corsHeaders = cors.headersFor(request.headers);
+    if (corsHeaders !== undefined) {
+      for (const [name, value] of Object.entries(corsHeaders)) {
+        if (value !== undefined) response.setHeader(name, value);
+      }
+    }
     try {
       const url = originFormUrl(request.url);
       if (url === undefined) {
@@ -134,7 +192,7 @@ export async function startGateway(
       if (url.pathname === "/openapi.json" && request.method === "GET") {
         if (openapi === undefined)
           return sendJson(response, 404, { code: 5, message: "no OpenAPI document: run make generate" });
-        response.writeHead(200, { "content-type": "application/json" });
+        response.writeHead(200, jsonHeaders);
         response.end(openapi);
         return;
       }
@@ -154,17 +212,28 @@ export async function startGateway(
         );
       }
       if (match?.kind === "match") {
+        exchange.span.route(match.route.pattern, match.route.method);
         const body = await readBody(request, settings.maxBodyBytes);
-        const abort = new AbortController();
-        response.once("close", () => abort.abort());
+        const upstream = new AbortController();
+        exchange.upstream = upstream;
         const authorization = request.headers.authorization;
         return send(
           response,
-          await rest.handle({ match, query: url.searchParams, body, authorization, requestId, signal: abort.signal }),
+          await rest.handle({
+            match,
+            query: url.searchParams,
+            body,
+            authorization,
+            requestId,
+            signal: upstream.signal,
+          }),
         );
       }
       if (isRpcRequest(request)) {
-        connectHandler(request, raw);
+        const rpc = tracing.rpcAt(url.pathname);
+        if (rpc !== undefined) exchange.span.route(url.pathname, rpc, rpcSystemOf(request));
+        // The edge interceptor, inside the Connect handler, records the call's code on the span.
+        context.with(edgeContext(exchange.span), connectHandler, undefined, request, raw);
         return;
       }
       return send(
@@ -186,7 +255,7 @@ export async function startGateway(
   }
 
   const edgeLog = new EdgeLog(logger);
-  const listener = await listenEdge(settings, (req, res, peer) => void handle(req, res, peer), edgeLog);
+  const listener = await listenEdge(settings, (req, res, peer) => void accept(req, res, peer), edgeLog);
   const port = listener.port;
   logger.info({ port, upstreams: Object.fromEntries(upstreams.targets) }, "gateway listening");
   return {
@@ -234,9 +303,16 @@ function isRpcRequest(request: Request): boolean {
   );
 }
 
+/** gRPC and gRPC-Web are both OTel's "grpc"; everything else the RPC handler serves is Connect. */
+function rpcSystemOf(request: Request): EdgeRpcSystem {
+  return (request.headers["content-type"] ?? "").startsWith("application/grpc") ? "grpc" : "connect_rpc";
+}
+
 class BodyTooLarge extends Error {}
 
 async function readBody(request: Request, limit: number): Promise<string | undefined> {
+  // Most requests (every GET) have no body: no stream iterator (and its listeners) for those.
+  if (bodyless(request)) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -245,6 +321,16 @@ async function readBody(request: Request, limit: number): Promise<string | undef
     chunks.push(chunk);
   }
   return size === 0 ? undefined : Buffer.concat(chunks).toString("utf8");
+}
+
+/** Whether the request's headers already say there is no body. */
+function bodyless(request: Request): boolean {
+  if (request.httpVersionMajor >= 2) return (request as Http2ServerRequest).stream.endAfterHeaders;
+  const { headers } = request;
+  return (
+    headers["transfer-encoding"] === undefined &&
+    (headers["content-length"] === undefined || headers["content-length"] === "0")
+  );
 }
 
 async function send(response: Response, reply: RestReply, statusOverride?: number): Promise<void> {
@@ -271,8 +357,9 @@ function drained(response: Response): Promise<boolean> {
   });
 }
 
-function sendJson(response: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { "content-type": "application/json", ...headers });
+/** `headers` must name the content type: REST replies always do. */
+function sendJson(response: Response, status: number, body: unknown, headers: OutgoingHttpHeaders = jsonHeaders): void {
+  response.writeHead(status, headers);
   response.end(JSON.stringify(body));
 }
 

@@ -16,7 +16,7 @@ export { boolean, ConfigError, integer, oneOf, optionalText, readSettings, text 
 export type { MeshConfig } from "./config/mesh-config.ts";
 export { meshConfigFromEnv } from "./config/mesh-config.ts";
 export type { EveryOptions } from "./lifecycle/index.ts";
-export { every, runMain, sleep, stopOnSignals, Wakeup } from "./lifecycle/index.ts";
+export { Alarm, every, runMain, sleep, stopOnSignals, Wakeup } from "./lifecycle/index.ts";
 export type { ConnectTarget, Mesh, MeshOptions, ServeCallsOptions } from "./mesh.ts";
 export { createMesh } from "./mesh.ts";
 export * from "./rpc/index.ts";
@@ -32,5 +32,5 @@ export type {
   StartServiceOptions,
 } from "./service.ts";
 export { runService, serviceSettingsFromEnv, startService } from "./service.ts";
-export type { Logger } from "./telemetry/index.ts";
-export { createLogger } from "./telemetry/index.ts";
+export type { AuthzOutcome, AuthzTelemetryOptions, Logger } from "./telemetry/index.ts";
+export { authzAttributes, authzEventName, authzTelemetry, createLogger } from "./telemetry/index.ts";

@@ -23,11 +23,17 @@ import {
 } from "./identity/index.ts";
 import { loadPolicies, PolicyEngine } from "./policy/index.ts";
 import type { ServiceBinding } from "./rpc/binding.ts";
-import type { ServerInterceptor } from "./rpc/implement.ts";
 import { PageTokens } from "./rpc/page-token.ts";
-import { authorizeByPolicy, observeCalls, requirePeerIdentity } from "./server/interceptors.ts";
+import { Authorization } from "./server/authorization.ts";
 import { type MeshServer, type ServiceImplementation, startServer } from "./server/serve.ts";
-import { createLogger, type Logger, RpcMetrics, startMetricsServer, startTracing } from "./telemetry/index.ts";
+import {
+  authzTelemetry,
+  createLogger,
+  type Logger,
+  RpcMetrics,
+  startMetricsServer,
+  startTracing,
+} from "./telemetry/index.ts";
 
 export interface MeshOptions {
   /** The workload: its service account (SPIFFE identity) and its `app` label, e.g. "billing". */
@@ -159,8 +165,8 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
     return renewingChannelCredentials(certificates, { allowedServerPrincipals: [principalFromSpiffeId(expected)!] });
   };
 
-  const interceptors: ServerInterceptor[] = [observeCalls(logger, metrics)];
-  if (policy) interceptors.push(requirePeerIdentity(), authorizeByPolicy(policy, workload, logger));
+  // One for every server of the workload: its decisions and its allow sampling are shared.
+  const authorization = policy ? new Authorization(policy, workload, logger, authzTelemetry()) : undefined;
 
   const servers: MeshServer[] = [];
   const upstreams: Array<Upstream<unknown>> = [];
@@ -205,7 +211,8 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
         services,
         authenticate: serveOptions.authenticate,
         credentials: serverCreds(),
-        interceptors,
+        authorization,
+        metrics,
         principalOf: principalResolver(config.mtls, { sidecarAddresses: config.sidecarAddresses }),
         logger,
       });

@@ -151,6 +151,8 @@ export async function startService<Schema extends Record<string, unknown>>(
       jsm: bus.jsm,
       source: `${app.manifest.name}/${definition.name}`,
       logger: mesh.logger,
+      // Woken by the outbox's commit notifications (LISTEN on the service's own database).
+      ...(settings.databaseUrl ? { listenUrl: settings.databaseUrl } : {}),
     });
     relay.start();
     opened.push(() => relay.stop());

@@ -7,7 +7,6 @@ import { expectPositionals, parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { type DevConsole, startDevConsole } from "../dev/console.ts";
 import { type Platform, prettyLines, runSeed, startPlatform } from "../dev/index.ts";
-import type { WorkloadState } from "../dev/supervisor.ts";
 import { watchPlatform } from "../dev/watch.ts";
 import { UsageError } from "../errors.ts";
 
@@ -80,14 +79,6 @@ function summary(platform: Platform, settings: DevSettings, console: DevConsole 
 
 const usage = "";
 
-const consoleHealth = {
-  starting: "starting",
-  running: "SERVING",
-  restarting: "restarting",
-  crashed: "down",
-  stopped: "down",
-} as const satisfies Record<WorkloadState, string>;
-
 export const devCommand: Command = {
   name: "dev",
   usage,
@@ -125,21 +116,14 @@ export const devCommand: Command = {
         ...(settings.pgPort === 0 ? {} : { embeddedPgPort: settings.pgPort }),
         logs,
         progress: say,
-        onState: (name, state) => console?.setHealth(name, consoleHealth[state]),
+        onState: (name, state) => console?.workloadState(name, state),
       });
     } catch (error) {
       await console?.close();
       throw error;
     }
     try {
-      if (console) {
-        for (const name of [...app.services.map((s) => s.name), "gateway"]) console.setHealth(name, "SERVING");
-        console.platformUp({
-          gatewayUrl: platform.gatewayUrl,
-          natsUrl: platform.natsUrl,
-          addresses: platform.addresses,
-        });
-      }
+      console?.platformUp(platform);
       if (await runSeed(platform, logs)) say(`seeded (${app.manifest.dev.seed})`);
       process.stdout.write(summary(platform, settings, console));
     } catch (error) {

@@ -2,9 +2,10 @@
 // tool only: @weft/cli does not depend on it, so an app that has not installed it runs without one,
 // and no image ever contains it.
 import { join } from "node:path";
-import type { App } from "@weft/mesh/app";
-import { derivedGrants, loadContracts } from "@weft/mesh/app";
+import { type App, derivedGrants, gatewayWorkload, loadContracts } from "@weft/mesh/app";
+import type { Platform } from "./platform.ts";
 import type { LineSink } from "./processes.ts";
+import type { WorkloadState } from "./supervisor.ts";
 
 /** What the launcher uses of the console: where spans go, where lines go, what it shows. */
 export interface DevConsole {
@@ -13,13 +14,22 @@ export interface DevConsole {
   readonly telemetryEnv: Readonly<Record<string, string>>;
   /** The launcher's line sink, teeing every line into the console's log store. */
   tee(sink: LineSink): LineSink;
-  setHealth(name: string, state: HealthState): void;
-  /** Once the platform is up: where the gateway, the services and NATS are. */
-  platformUp(targets: { gatewayUrl: string; natsUrl: string; addresses: Readonly<Record<string, string>> }): void;
+  /** A supervised workload's state (startPlatform's onState), shown as its health. */
+  workloadState(name: string, state: WorkloadState): void;
+  /** Once the platform is up: every workload SERVING, and where the gateway, the services and NATS are. */
+  platformUp(platform: Platform): void;
   close(): Promise<void>;
 }
 
 type HealthState = "starting" | "SERVING" | "NOT_SERVING" | "restarting" | "down";
+
+const healthOf = {
+  starting: "starting",
+  running: "SERVING",
+  restarting: "restarting",
+  crashed: "down",
+  stopped: "down",
+} as const satisfies Record<WorkloadState, HealthState>;
 
 /** The part of @weft/console's API the launcher uses (the package is optional, so not imported for types). */
 interface ConsoleModule {
@@ -82,8 +92,18 @@ export async function startDevConsole(
         started.ingestLog(name, line, stream);
         sink(name, line, stream);
       },
-      setHealth: (name, state) => started.setHealth(name, state),
-      platformUp: (targets) => started.update({ ...targets, app, grants }),
+      workloadState: (name, state) => started.setHealth(name, healthOf[state]),
+      platformUp: (platform) => {
+        for (const name of [...app.services.map((s) => s.name), gatewayWorkload]) started.setHealth(name, "SERVING");
+        started.update({
+          gatewayUrl: platform.gatewayUrl,
+          natsUrl: platform.natsUrl,
+          natsCredentials: platform.consoleNatsCredentials,
+          addresses: platform.addresses,
+          app,
+          grants,
+        });
+      },
       close: () => started.close(),
     },
   };

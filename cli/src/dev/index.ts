@@ -1,6 +1,7 @@
 // The local platform `weft dev` runs, for the CLI and for tests that start a whole app.
 export type { BuildOutcome, Workload } from "./build.ts";
 export { bundleNodeArgs, WorkloadBuilder, workloadsOf } from "./build.ts";
+export { type DevConsole, startDevConsole } from "./console.ts";
 export { databaseName } from "./databases.ts";
 export type { NatsOutcome, NatsPlan } from "./nats.ts";
 export { natsInstallHint, provideNats } from "./nats.ts";

@@ -11,7 +11,7 @@ import { checkHealth, loadOrCreateCa, startCertificateSigner } from "@weft/mesh/
 import { bundleFile, seedWorkload, type Workload, WorkloadBuilder, workloadsOf } from "./build.ts";
 import { provideDatabases } from "./databases.ts";
 import { provideNats } from "./nats.ts";
-import { writeNatsAuthorization } from "./nats-auth.ts";
+import { natsPasswordVariable, natsUserVariable, writeNatsAuthorization } from "./nats-auth.ts";
 import { freePort, isListening, waitFor } from "./network.ts";
 import { type LineSink, stopProcesses } from "./processes.ts";
 import { bundleProgram } from "./programs.ts";
@@ -62,6 +62,8 @@ export interface Platform {
   readonly mesh: Mesh;
   /** The NATS the services use. */
   readonly natsUrl: string;
+  /** The development console's user on a NATS the platform started (undefined for one started elsewhere). */
+  readonly consoleNatsCredentials: { user: string; password: string } | undefined;
   /** Kills a service (SIGKILL by default) and starts it again with the same settings. */
   restart(name: string, signal?: NodeJS.Signals): Promise<void>;
   /** Stops one service (SIGKILL by default) without restarting it. */
@@ -85,6 +87,9 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** The NATS user of the development console (a service of that name is refused: one user each). */
+const consoleNatsUser = "weft-console";
+
 // A first start creates databases and runs migrations; a busy two-core machine needs the margin.
 const healthTimeoutMs = 120_000;
 
@@ -97,13 +102,18 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
   const policyDir = join(app.root, "istio");
   // A NATS the launcher starts has one user per service, which may publish only the events its
   // manifest says it publishes.
-  const natsAuth = await writeNatsAuthorization(
-    join(options.dataDir, "nats-auth"),
-    app.services.map((service) => ({
-      name: service.name,
-      publishes: [...new Set(service.publishes.map((type) => type.slice(0, type.lastIndexOf("."))))],
-    })),
-  );
+  if (app.service(consoleNatsUser))
+    throw new Error(`${consoleNatsUser} is the console's NATS user: rename that service`);
+  const publishers = app.services.map((service) => ({
+    name: service.name,
+    publishes: [...new Set(service.publishes.map((type) => type.slice(0, type.lastIndexOf("."))))],
+  }));
+  // And one for the development console, which reads the streams and re-drives a dead-lettered
+  // event onto its own subject, whichever service's it is.
+  const natsAuth = await writeNatsAuthorization(join(options.dataDir, "nats-auth"), [
+    ...publishers,
+    { name: consoleNatsUser, publishes: [...new Set(publishers.flatMap((p) => p.publishes))] },
+  ]);
   const natsPlan = {
     host: "127.0.0.1",
     port: options.natsPort ?? 4222,
@@ -280,6 +290,11 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     mesh,
     get natsUrl() {
       return nats.url;
+    },
+    get consoleNatsCredentials() {
+      if (!nats.process) return undefined;
+      const env = natsAuth.envFor(consoleNatsUser);
+      return { user: env[natsUserVariable]!, password: env[natsPasswordVariable]! };
     },
     async kill(name, signal = "SIGKILL") {
       serviceNamed(name);

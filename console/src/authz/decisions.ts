@@ -1,7 +1,8 @@
 // Authorization decisions as the console keeps them, read back from the span events the mesh
-// emits (see emit.ts for the contract).
+// emits (the contract: mesh/src/telemetry/authz.ts).
+
+import { authzAttributes, authzEventName } from "@weft/mesh";
 import type { SpanRecord } from "../otlp/model.ts";
-import { authzAttributes, authzEventName } from "./emit.ts";
 
 export interface AuthzDecision {
   timeMs: number;
@@ -46,37 +47,4 @@ export function decisionsOf(span: SpanRecord): AuthzDecision[] {
 export function workloadOf(caller: string): string | undefined {
   const match = /\/ns\/[^/]+\/sa\/([^/]+)$/.exec(caller);
   return match?.[1];
-}
-
-/**
- * A deny from the mesh's "rbac denied" log line (what mesh/src/server/interceptors.ts writes
- * today: rpc, peer, reason, and the trace ids of the server span), so denies show up even before
- * the mesh emits decision events, and when tracing is off.
- */
-export function decisionFromLog(record: {
-  process: string;
-  msg: string;
-  timeMs: number;
-  traceId: string | undefined;
-  spanId: string | undefined;
-  fields: Record<string, unknown>;
-}): AuthzDecision | undefined {
-  if (record.msg !== "rbac denied") return undefined;
-  const { rpc, peer, reason, service } = record.fields;
-  const text = typeof reason === "string" ? reason : "";
-  const policy = /DENY policy (\S+)/.exec(text)?.[1] ?? "";
-  const caller =
-    typeof peer === "string" && peer !== "" ? (peer.startsWith("spiffe://") ? peer : `spiffe://${peer}`) : "";
-  return {
-    timeMs: record.timeMs,
-    decision: "deny",
-    workload: typeof service === "string" ? service : record.process,
-    caller,
-    method: typeof rpc === "string" ? rpc : "",
-    policy,
-    rule: -1,
-    reason: text,
-    traceId: record.traceId ?? "",
-    spanId: record.spanId ?? "",
-  };
 }

@@ -54,12 +54,19 @@ export interface DeadLetter {
   headers: Record<string, string>;
 }
 
+/** A NATS user and password (a NATS the launcher starts has one user per workload, and one for the console). */
+export interface NatsCredentials {
+  user: string;
+  password: string;
+}
+
 export class JetStreamView {
   #connection: Promise<{ nc: NatsConnection; jsm: JetStreamManager }> | undefined;
 
   constructor(
     private readonly natsUrl: string,
     private readonly registry: Registry | undefined,
+    private readonly credentials?: NatsCredentials,
   ) {}
 
   async streams(): Promise<StreamView[]> {
@@ -180,6 +187,7 @@ export class JetStreamView {
       const nc = await connect({
         servers: this.natsUrl.split(","),
         name: "weft-console",
+        ...(this.credentials ? { user: this.credentials.user, pass: this.credentials.password } : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
       });

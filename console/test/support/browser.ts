@@ -31,11 +31,13 @@ export class ConsolePage {
   constructor(
     readonly page: Page,
     readonly baseUrl: string,
+    readonly shots: string,
   ) {}
 
-  static async open(browser: Browser, baseUrl: string): Promise<ConsolePage> {
+  /** A page on the console; screenshots go to `shots` (default .data/screenshots/). */
+  static async open(browser: Browser, baseUrl: string, shots = screenshotDir): Promise<ConsolePage> {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    return new ConsolePage(page, baseUrl);
+    return new ConsolePage(page, baseUrl, shots);
   }
 
   async go(path: string): Promise<void> {
@@ -113,9 +115,20 @@ export class ConsolePage {
   }
 
   async screenshot(name: string): Promise<string> {
-    mkdirSync(screenshotDir, { recursive: true });
-    const path = join(screenshotDir, `${name}.png`);
-    await this.page.screenshot({ path, fullPage: true });
+    mkdirSync(this.shots, { recursive: true });
+    const path = join(this.shots, `${name}.png`);
+    // The whole page in a viewport as large as it (a full-page capture would cut the sticky nav
+    // at the first screen's height), then the usual viewport again.
+    const viewport = this.page.viewportSize() ?? { width: 1440, height: 900 };
+    const [width, height] = (await this.page.evaluate(
+      "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]",
+    )) as [number, number];
+    await this.page.setViewportSize({
+      width: Math.max(viewport.width, width),
+      height: Math.max(viewport.height, height),
+    });
+    await this.page.screenshot({ path });
+    await this.page.setViewportSize(viewport);
     return path;
   }
 }

@@ -9,10 +9,13 @@ import { allowsAnonymous } from "@weft/mesh/contracts";
  * An app without `edge.auth` in weft.app.yaml has no verifier: only public RPCs can be called.
  */
 export class EdgeAuthenticator {
+  /** Reading a method option builds an extension container each time: read once per method. */
+  private readonly anonymous = new WeakMap<DescMethod, boolean>();
+
   constructor(private readonly verifier: TokenVerifier | undefined) {}
 
   async authenticate(method: DescMethod, authorization: string | null | undefined): Promise<EndUser | undefined> {
-    if (!authorization && allowsAnonymous(method)) return undefined;
+    if (!authorization && this.allowsAnonymous(method)) return undefined;
     if (this.verifier === undefined) {
       throw new RpcError(
         Code.UNAUTHENTICATED,
@@ -24,5 +27,14 @@ export class EdgeAuthenticator {
     const user = await this.verifier.authenticate(authorization ?? undefined);
     if (user === undefined) throw new RpcError(Code.UNAUTHENTICATED, "a bearer access token is required");
     return user;
+  }
+
+  private allowsAnonymous(method: DescMethod): boolean {
+    let allowed = this.anonymous.get(method);
+    if (allowed === undefined) {
+      allowed = allowsAnonymous(method);
+      this.anonymous.set(method, allowed);
+    }
+    return allowed;
   }
 }

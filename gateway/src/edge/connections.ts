@@ -8,7 +8,7 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from "node:net";
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import type { GatewaySettings } from "../config.ts";
 import { clientKey, normaliseAddress } from "./client-address.ts";
 import type { EdgeLog } from "./edge-log.ts";
@@ -256,17 +256,19 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
       clearTimeout(firstByte);
       socket.pause();
       const prefix = first.subarray(0, Math.min(first.length, http2Preface.length));
+      // The first bytes go back into the socket either way, and the server gets the socket itself,
+      // so both read it natively: the HTTP/1.1 parser after its first `data`, an HTTP/2 session by
+      // reading what is buffered on its first tick (so the socket stays paused for it).
+      socket.unshift(first);
       if (prefix.equals(http2Preface.subarray(0, prefix.length))) {
-        const replaying = new ReplayingSocket(socket, first);
         arriving = peer;
-        http2.emit("connection", replaying);
+        http2.emit("connection", socket);
         if (arriving !== undefined) {
           arriving = undefined;
           socket.destroy();
         }
       } else {
         peerOfSocket.set(socket, peer);
-        socket.unshift(first);
         http1.emit("connection", socket);
         socket.resume();
       }
@@ -318,44 +320,6 @@ function refuse(socket: Duplex, inFlight: ServerResponse | undefined, status: st
 
 /** HTTP/2 with prior knowledge starts with this preface; anything else is HTTP/1.x. */
 const http2Preface = Buffer.from("PRI * HTTP/2.0");
-
-/** A duplex over a socket whose first bytes were already read: it hands them out again first. */
-class ReplayingSocket extends Duplex {
-  constructor(
-    private readonly socket: Socket,
-    first: Buffer,
-  ) {
-    super();
-    this.push(first);
-    socket.on("data", (chunk: Buffer) => {
-      if (!this.push(chunk)) socket.pause();
-    });
-    socket.once("end", () => this.push(null));
-    socket.once("error", (error) => this.destroy(error));
-    socket.once("close", () => this.destroy());
-  }
-
-  override _read(): void {
-    this.socket.resume();
-  }
-
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.socket.write(chunk, encoding, callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.socket.end(callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.socket.destroy(error ?? undefined);
-    callback(error);
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
-  }
-}
 
 function closeServer(server: TcpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));

@@ -28,10 +28,10 @@ export class CorsPolicy {
     );
   }
 
-  /** Headers to add to a response for this request's Origin (none when it is not allowed). */
-  headersFor(request: IncomingHttpHeaders): OutgoingHttpHeaders {
+  /** Headers to add to a response for this request's Origin (undefined when it is not allowed). */
+  headersFor(request: IncomingHttpHeaders): OutgoingHttpHeaders | undefined {
     const origin = request.origin;
-    if (origin === undefined || !(this.origins.has("*") || this.origins.has(origin))) return {};
+    if (origin === undefined || !(this.origins.has("*") || this.origins.has(origin))) return undefined;
     return {
       "access-control-allow-origin": origin,
       "access-control-expose-headers": exposedHeaders,
@@ -42,7 +42,7 @@ export class CorsPolicy {
   /** The answer to a preflight OPTIONS request. */
   preflight(request: IncomingHttpHeaders): { status: number; headers: OutgoingHttpHeaders } {
     const headers = this.headersFor(request);
-    if (!("access-control-allow-origin" in headers)) return { status: 403, headers: {} };
+    if (headers === undefined) return { status: 403, headers: {} };
     return {
       status: 204,
       headers: {

@@ -9,6 +9,7 @@ import {
 import { RpcError } from "@weft/mesh";
 import { isEdgeRpc } from "@weft/mesh/contracts";
 import type { EdgeAuthenticator } from "../edge/authenticate.ts";
+import { activeEdgeSpan, type EdgeSpan } from "../edge/edge-span.ts";
 import { type EdgeRateLimits, retryAfterKey, retryAfterOf } from "../edge/rate-limit.ts";
 import type { Upstreams } from "../upstreams.ts";
 import { upstreamOptions } from "./forwarding.ts";
@@ -35,17 +36,39 @@ export function connectRoutes(options: ConnectRoutesOptions): (router: ConnectRo
   };
 }
 
-/** Authentication and per-user limits for every Connect/gRPC/gRPC-Web call, before it is forwarded. */
+/**
+ * Authentication and per-user limits for every Connect/gRPC/gRPC-Web call, before it is forwarded;
+ * and the code the call ends with, for the edge span (over gRPC the HTTP status says nothing).
+ */
 export function edgeInterceptor(options: ConnectRoutesOptions): Interceptor {
   return (next) => async (request) => {
+    const edgeSpan = activeEdgeSpan();
     try {
       const user = await options.authenticator.authenticate(request.method, request.header.get("authorization"));
       if (user) await options.limits.admitUser(user.id);
+      const response = await next(request);
+      if (!response.stream) {
+        edgeSpan?.rpcEnded(0);
+        return response;
+      }
+      return { ...response, message: recordingEnd(response.message, edgeSpan) };
     } catch (error) {
-      throw toConnectError(error, options.registry);
+      const failure = toConnectError(error, options.registry);
+      edgeSpan?.rpcEnded(failure.code);
+      throw failure;
     }
-    return next(request);
   };
+}
+
+/** A response stream that tells the edge span how it ended. */
+async function* recordingEnd<T>(messages: AsyncIterable<T>, edgeSpan: EdgeSpan | undefined): AsyncIterable<T> {
+  try {
+    yield* messages;
+    edgeSpan?.rpcEnded(0);
+  } catch (error) {
+    edgeSpan?.rpcEnded(ConnectError.from(error).code);
+    throw error;
+  }
 }
 
 function forwardingImpl(service: DescService, options: ConnectRoutesOptions): Record<string, unknown> {

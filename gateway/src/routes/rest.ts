@@ -24,10 +24,13 @@ export interface RestRequest {
   signal: AbortSignal;
 }
 
-/** What to send back: a status, headers, and a JSON body or a stream of NDJSON lines. */
+/** What to send back: a status, headers (with the content type), and a JSON body or a stream of NDJSON lines. */
 export type RestReply =
-  | { status: number; headers: Record<string, string>; json: unknown }
-  | { status: number; headers: Record<string, string>; lines: AsyncIterable<string> };
+  | { status: number; headers: Readonly<Record<string, string>>; json: unknown }
+  | { status: number; headers: Readonly<Record<string, string>>; lines: AsyncIterable<string> };
+
+/** The headers of a JSON answer, shared by every one that needs no other. */
+export const jsonHeaders: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
 
 export interface RestHandlerOptions {
   router: RestRouter;
@@ -72,7 +75,7 @@ export class RestHandler {
       const response = await this.options.upstreams.unary(route.method, message, upstreamOptions(forwarded));
       return {
         status: 200,
-        headers: { "content-type": "application/json" },
+        headers: jsonHeaders,
         json: encodeRestResponse(route, response, this.options.registry),
       };
     } catch (error) {
@@ -82,9 +85,8 @@ export class RestHandler {
 
   failure(error: RpcError): RestReply {
     const { httpStatus, body } = statusToJson(error, this.options.registry);
-    const headers: Record<string, string> = { "content-type": "application/json" };
     const retryAfter = retryAfterOf(error);
-    if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
+    const headers = retryAfter === undefined ? jsonHeaders : { ...jsonHeaders, "retry-after": retryAfter };
     return { status: httpStatus, headers, json: body };
   }
 }

@@ -24,6 +24,10 @@ export function decodePath(match: RouteMatch, message: Message, registry: Regist
       violations.push({ field, description: "malformed percent-encoding in the URL path" });
       continue;
     }
+    if (binding.direct !== undefined) {
+      if (!binding.direct(message, text)) violations.push({ field, description: disagreement(text) });
+      continue;
+    }
     const conversion = textToJson(leaf, text);
     if (!conversion.ok) {
       violations.push({ field, description: conversion.reason });
@@ -39,7 +43,7 @@ export function decodePath(match: RouteMatch, message: Message, registry: Regist
     }
     const fromBody = readSetLeaf(schema, message, binding.fields);
     if (fromBody !== undefined && !sameLeafValue(leaf, fromBody, readSetLeaf(schema, fromPath, binding.fields))) {
-      violations.push({ field, description: `the request body disagrees with the URL path value "${text}"` });
+      violations.push({ field, description: disagreement(text) });
       continue;
     }
     try {
@@ -49,4 +53,8 @@ export function decodePath(match: RouteMatch, message: Message, registry: Regist
     }
   }
   return violations;
+}
+
+function disagreement(text: string): string {
+  return `the request body disagrees with the URL path value "${text}"`;
 }

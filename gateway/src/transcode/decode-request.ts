@@ -21,11 +21,10 @@ export function decodeRestRequest(
   registry?: Registry,
 ): Message {
   const message = create(match.route.method.input);
-  const violations = [
-    ...decodeBody(match.route, message, body, registry),
-    ...decodeQuery(match.route, message, query, registry),
-    ...decodePath(match, message, registry),
-  ];
+  const violations = decodeBody(match.route, message, body, registry);
+  // Most requests have no query: nothing to group, convert or merge.
+  if (query.size > 0) violations.push(...decodeQuery(match.route, message, query, registry));
+  violations.push(...decodePath(match, message, registry));
   if (violations.length > 0) throw invalidArgument(violations);
   return message;
 }

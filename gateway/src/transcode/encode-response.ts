@@ -8,8 +8,16 @@ import type { RestRoute } from "./rest-route.ts";
  * for clients and for the OpenAPI schemas. Unset message fields are still left out.
  */
 export function responseJsonOptions(registry: Registry): Partial<JsonWriteOptions> {
-  return { registry, alwaysEmitImplicit: true, useProtoFieldName: false };
+  let options = optionsOf.get(registry);
+  if (options === undefined) {
+    options = Object.freeze({ registry, alwaysEmitImplicit: true, useProtoFieldName: false });
+    optionsOf.set(registry, options);
+  }
+  return options;
 }
+
+/** One options object per registry, not one per response. */
+const optionsOf = new WeakMap<Registry, Partial<JsonWriteOptions>>();
 
 /**
  * The JSON body of a REST response: the whole response message, or only the field named by the

@@ -57,6 +57,9 @@ function withoutVerb(segments: readonly string[], verb: string | undefined): rea
 }
 
 function decodeOrSelf(segment: string): string {
+  // Only an escape can make a segment equal a literal it does not spell (and the router asks for
+  // every literal of every template it tries), so plain segments skip the decoder.
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -3,6 +3,7 @@
 import { type DescField, type DescMethod, type DescService, getOption, hasOption } from "@bufbuild/protobuf";
 import { type HttpRule, http } from "@weft/mesh/contracts";
 import { fieldByName, protoPathOf, resolveFieldPath } from "./field-path.ts";
+import { directLeafSetter, type LeafSetter } from "./leaf-setter.ts";
 import { type PathTemplate, parsePathTemplate, type TemplateVariable } from "./path-template.ts";
 import { textUnsupportedReason } from "./text-value.ts";
 
@@ -13,6 +14,8 @@ export interface PathBinding {
   readonly fields: readonly DescField[];
   /** The field path in proto names, as error details name it. */
   readonly fieldPath: string;
+  /** Sets the field straight from its text, when that is all the JSON route would do (an id). */
+  readonly direct: LeafSetter | undefined;
 }
 
 export interface RestRoute {
@@ -92,7 +95,12 @@ function bindingOf(method: DescMethod, variable: TemplateVariable): PathBinding 
   if (leaf.fieldKind === "list") fail(method, `path variable {${variable.fieldPath}} is repeated`);
   const unsupported = textUnsupportedReason(leaf);
   if (unsupported !== undefined) fail(method, `path variable {${variable.fieldPath}}: ${unsupported}`);
-  return { variable, fields: resolved.fields, fieldPath: protoPathOf(resolved.fields) };
+  return {
+    variable,
+    fields: resolved.fields,
+    fieldPath: protoPathOf(resolved.fields),
+    direct: directLeafSetter(resolved.fields),
+  };
 }
 
 function topLevelField(method: DescMethod, option: string, name: string): DescField {

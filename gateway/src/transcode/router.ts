@@ -46,14 +46,15 @@ export class RestRouter {
     const requestPath = splitRequestPath(path);
     if (requestPath === undefined) return undefined;
     const method = httpMethod.toUpperCase();
-    const allowed = new Set<string>();
+    let allowed: Set<string> | undefined;
     for (const route of this.ordered) {
       const captured = matchTemplate(route.template, requestPath);
       if (captured === undefined) continue;
       if (route.httpMethod === method) return { kind: "match", route, captured };
+      allowed ??= new Set();
       allowed.add(route.httpMethod);
     }
-    if (allowed.size === 0) return undefined;
+    if (allowed === undefined) return undefined;
     return { kind: "methodNotAllowed", allowedMethods: [...allowed].sort() };
   }
 }

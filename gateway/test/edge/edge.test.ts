@@ -1,3 +1,4 @@
+import { connect as connectHttp2 } from "node:http2";
 import { Code as ConnectCode, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Validator } from "@seriousme/openapi-schema-validator";
@@ -122,6 +123,43 @@ describe("REST transcoding at the edge", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as { order: { status: string } });
     expect(lines.map((l) => l.order.status)).toEqual(["ORDER_STATUS_PENDING", "ORDER_STATUS_CONFIRMED"]);
+  });
+});
+
+describe("REST over cleartext HTTP/2", () => {
+  /** One request on a fresh h2c session: status and body text. */
+  async function h2(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+    const session = connectHttp2(base);
+    try {
+      return await new Promise((resolve, reject) => {
+        const headers = { ":method": method, ":path": path, "content-type": "application/json" };
+        // No body: the stream ends with its HEADERS frame, which the edge reads as "no body".
+        const stream = session.request(headers, { endStream: body === undefined });
+        let status = 0;
+        let text = "";
+        stream.on("response", (response) => {
+          status = Number(response[":status"]);
+        });
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        stream.on("end", () => resolve({ status, text }));
+        stream.on("error", reject);
+        if (body !== undefined) stream.end(body);
+      });
+    } finally {
+      session.close();
+    }
+  }
+
+  it("reads a request body sent in DATA frames, and serves a request without one", async () => {
+    const signUp = await h2("POST", "/v1/auth/signup", JSON.stringify({ email: "h2@example.com", displayName: "H" }));
+    expect(signUp.status).toBe(200);
+    expect(JSON.parse(signUp.text)).toMatchObject({ user: { email: "h2@example.com", displayName: "H" } });
+    const list = await h2("GET", "/v1/products");
+    expect(list.status).toBe(200);
+    expect((JSON.parse(list.text) as { products: unknown[] }).products).toHaveLength(2);
   });
 });
 

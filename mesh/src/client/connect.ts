@@ -1,9 +1,9 @@
 import { type ChannelCredentials, Client } from "@grpc/grpc-js";
-import { context as otelContext, trace } from "@opentelemetry/api";
-import type { ServiceBinding } from "../rpc/binding.ts";
+import { context as otelContext, type Span, trace } from "@opentelemetry/api";
+import type { MethodInfo, ServiceBinding } from "../rpc/binding.ts";
 import { type CallHooks, type ClientTransport, createClient, type OutgoingCall } from "../rpc/client.ts";
 import { Code, RpcError } from "../rpc/errors.ts";
-import { endRpcSpan, injectTraceContext, type RpcMetrics, startRpcSpan } from "../telemetry/index.ts";
+import { injectTraceContext, type MethodMetrics, type RpcMetrics, RpcSpanTemplate } from "../telemetry/index.ts";
 import { propagateIncoming } from "./propagation.ts";
 import { createUpstreamGuard, type UpstreamGuard } from "./resilience.ts";
 import { channelOptions } from "./service-config.ts";
@@ -54,6 +54,7 @@ export function connect<Handlers, C>(binding: ServiceBinding<Handlers, C>, optio
   );
   const once = new Client(options.target, options.credentials, channelOptions({ ...settings, retryMaxAttempts: 1 }));
   const guard = createUpstreamGuard({ upstream: options.name ?? options.target, ...options });
+  const observed = new ObservedMethods(options.metrics);
   const transport: ClientTransport = {
     defaultTimeoutMs: options.timeoutMs,
     channelFor: (call) => (safeToRetry(call) ? retrying : once),
@@ -64,7 +65,7 @@ export function connect<Handlers, C>(binding: ServiceBinding<Handlers, C>, optio
           `${options.declared.where} does not list ${call.method.path.slice(call.method.path.lastIndexOf(".") + 1)}`,
         );
       }
-      return observe(call, options.metrics);
+      return new ObservedCall(call, observed.of(call.method));
     },
     guard: (method, attempt) => guard.run(method, attempt),
   };
@@ -87,18 +88,47 @@ export function safeToRetry(call: Pick<OutgoingCall, "method" | "request">): boo
   return typeof key === "string" && key !== "";
 }
 
-/** Propagation, a client span and RED metrics for one outgoing call. */
-function observe(call: OutgoingCall, metrics: RpcMetrics | undefined): CallHooks {
-  const signal = propagateIncoming(call);
-  const span = startRpcSpan("client", call.method);
-  injectTraceContext(call.metadata, trace.setSpan(otelContext.active(), span));
-  metrics?.started("client", call.method);
-  const started = performance.now();
-  return {
-    signal,
-    finish(code: Code, error: RpcError | undefined) {
-      endRpcSpan(span, code, error);
-      metrics?.observe("client", call.method, code, (performance.now() - started) / 1000);
-    },
-  };
+/** One method's client telemetry, bound once: metric labels, span name and attributes. */
+interface ObservedMethod {
+  readonly metrics: MethodMetrics | undefined;
+  readonly spans: RpcSpanTemplate;
+}
+
+class ObservedMethods {
+  readonly #byMethod = new Map<MethodInfo, ObservedMethod>();
+
+  constructor(private readonly metrics: RpcMetrics | undefined) {}
+
+  of(method: MethodInfo): ObservedMethod {
+    let observed = this.#byMethod.get(method);
+    if (observed === undefined) {
+      observed = { metrics: this.metrics?.bind("client", method), spans: new RpcSpanTemplate("client", method) };
+      this.#byMethod.set(method, observed);
+    }
+    return observed;
+  }
+}
+
+/** Propagation, a client span (when sampled) and RED metrics for one outgoing call. */
+class ObservedCall implements CallHooks {
+  readonly signal: AbortSignal | undefined;
+  readonly #span: Span | undefined;
+  readonly #started = performance.now();
+
+  constructor(
+    call: OutgoingCall,
+    private readonly observed: ObservedMethod,
+  ) {
+    this.signal = propagateIncoming(call);
+    const active = otelContext.active();
+    this.#span = observed.spans.start(active);
+    // Unsampled, the incoming trace context still travels on, so downstream decides the same way.
+    injectTraceContext(call.metadata, this.#span === undefined ? active : trace.setSpan(active, this.#span));
+    observed.metrics?.started();
+  }
+
+  finish(code: Code, error: RpcError | undefined): void {
+    if (this.#span !== undefined) this.observed.spans.end(this.#span, code, error);
+    this.observed.metrics?.observe(code, (performance.now() - this.#started) / 1000);
+  }
 }

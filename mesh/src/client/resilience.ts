@@ -3,11 +3,10 @@ import {
   BulkheadRejectedError,
   bulkhead,
   type CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
-  type IPolicy,
-  wrap,
 } from "cockatiel";
 import type { MethodInfo } from "../rpc/binding.ts";
 import { Code, RpcError } from "../rpc/errors.ts";
@@ -59,21 +58,51 @@ export function createUpstreamGuard(options: ResilienceOptions): UpstreamGuard {
       breaker: new ConsecutiveBreaker(options.breakerThreshold),
     },
   );
-  const policy: IPolicy = wrap(bulkhead(options.bulkheadLimit, options.bulkheadQueue), breaker);
+  const limit = bulkhead(options.bulkheadLimit, options.bulkheadQueue);
+  // Whether the breaker holds failures not yet cleared by a success: told by its own events, which
+  // fire as it counts. While it holds none and stays closed, a success would change nothing in it.
+  let failing = false;
+  breaker.onFailure(({ handled }) => {
+    if (handled) failing = true;
+  });
+  breaker.onSuccess(() => {
+    failing = false;
+  });
+
+  /** The attempt, marking a too-quick DEADLINE_EXCEEDED as not telling (see above). */
+  const timed = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await attempt();
+    } catch (error) {
+      const quick = performance.now() - started < minimumTellingDeadlineMs;
+      if (quick && error instanceof RpcError && error.code === Code.DEADLINE_EXCEEDED) notTelling.add(error);
+      throw error;
+    }
+  };
+
+  /**
+   * The breaker's part. Closed and holding no failures (the usual case), the attempt runs as is and
+   * only a failure that may count is handed to the breaker, which counts it exactly as if the call
+   * had gone through it; otherwise (failures held, open, half-open) the call goes through it.
+   */
+  const throughBreaker = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    if (failing || breaker.state !== CircuitState.Closed) return breaker.execute(() => timed(attempt));
+    try {
+      return await timed(attempt);
+    } catch (error) {
+      // The breaker counts it (or, for a too-quick deadline, not); the caller gets the failure itself.
+      if (isUpstreamFailure(error)) await breaker.execute(() => Promise.reject(error)).catch(() => undefined);
+      throw error;
+    }
+  };
+
   return {
     breaker,
     async run(method, attempt) {
       try {
-        return await policy.execute(async () => {
-          const started = performance.now();
-          try {
-            return await attempt();
-          } catch (error) {
-            const quick = performance.now() - started < minimumTellingDeadlineMs;
-            if (quick && error instanceof RpcError && error.code === Code.DEADLINE_EXCEEDED) notTelling.add(error);
-            throw error;
-          }
-        });
+        // The bulkhead always holds a slot for the call; under its limit that is a counter.
+        return await limit.execute(() => throughBreaker(attempt));
       } catch (error) {
         if (error instanceof BrokenCircuitError) {
           throw new RpcError(Code.UNAVAILABLE, `circuit open: ${options.upstream} is failing, ${method.name} not sent`);

@@ -1,5 +1,7 @@
 export type { EventBus } from "./bus.ts";
 export { connectEventBus, deadLetterStream, ensureStream, eventStreamOf } from "./bus.ts";
+export type { CommitListener, CommitListenerOptions } from "./commit-listener.ts";
+export { listenForCommits } from "./commit-listener.ts";
 export type { ConsumerOptions, EventHandler, ReceivedEvent, RunningConsumer } from "./consumer.ts";
 export { startConsumer } from "./consumer.ts";
 export type { Envelope } from "./envelope.ts";
@@ -7,5 +9,5 @@ export { envelopeHeaders, protobufContentType, readEnvelope } from "./envelope.t
 export type { NewEvent } from "./outbox.ts";
 export { recordEvent } from "./outbox.ts";
 export type { RelayOptions } from "./relay.ts";
-export { OutboxRelay } from "./relay.ts";
+export { OutboxRelay, outboxChannel } from "./relay.ts";
 export { inbox, outbox } from "./tables.ts";

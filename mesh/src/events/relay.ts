@@ -6,6 +6,7 @@ import type { Database } from "../data/index.ts";
 import { Wakeup } from "../lifecycle/periodic.ts";
 import type { Logger } from "../telemetry/index.ts";
 import { ensureStream, eventStreamOf } from "./bus.ts";
+import { type CommitListener, listenForCommits } from "./commit-listener.ts";
 import { envelopeHeaders, protobufContentType } from "./envelope.ts";
 import { outbox } from "./tables.ts";
 
@@ -17,7 +18,13 @@ export interface RelayOptions<Schema extends Record<string, unknown>> {
   source: string;
   logger: Logger;
   batchSize?: number;
-  /** How often to look for rows when nothing nudged the relay. */
+  /**
+   * The database's postgres:// URL: the relay LISTENs there for commits of outbox rows, from this
+   * process or any other (the outbox's trigger notifies `weft_outbox`). Without it (an embedded
+   * single-process database) nudges and the safety poll wake the relay.
+   */
+  listenUrl?: string;
+  /** The safety poll: how often to look for rows nobody told the relay about. */
   pollMs?: number;
   /** How long published rows are kept (for debugging) before they are deleted. */
   retentionMs?: number;
@@ -25,8 +32,15 @@ export interface RelayOptions<Schema extends Record<string, unknown>> {
 
 const tracer = trace.getTracer("weft-mesh");
 
+/** How often old published rows are deleted: retention is an hour, so every few minutes is plenty. */
+const cleanupEveryMs = 5 * 60 * 1000;
+
+/** The channel the outbox's trigger (mesh/drizzle) notifies on every insert. */
+export const outboxChannel = "weft_outbox";
+
 /**
- * Publishes the outbox to JetStream. Each batch claims unpublished rows with
+ * Publishes the outbox to JetStream, woken by the commits that add rows (LISTEN/NOTIFY, or a
+ * nudge from this process) and otherwise idle but for a slow safety poll. Each batch claims unpublished rows with
  * `FOR UPDATE SKIP LOCKED` (so replicas share the work without publishing a row twice at once),
  * publishes them with `Nats-Msg-Id` = event id and waits for JetStream's acks, then marks them
  * published in the same transaction. A crash between publish and commit republishes the rows,
@@ -40,28 +54,46 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
   private readonly stopping = new AbortController();
   private readonly wakeup = new Wakeup();
   private lastCleanup = 0;
+  /** When this relay last published (start counts: an earlier run's rows may be waiting). */
+  private lastPublished = Date.now();
+  private listener: CommitListener | undefined;
   /** Streams this relay has declared: an event can only be stored if its stream exists. */
   private readonly declaredStreams = new Set<string>();
 
   constructor(private readonly options: RelayOptions<Schema>) {
     this.batchSize = options.batchSize ?? 100;
-    this.pollMs = options.pollMs ?? 250;
+    // Commits wake the relay; the poll is only the backstop for a notification that never came.
+    this.pollMs = options.pollMs ?? 30_000;
     this.retentionMs = options.retentionMs ?? 60 * 60 * 1000;
   }
 
   start(): void {
-    this.running ??= this.loop();
+    if (this.running) return;
+    const { listenUrl, logger } = this.options;
+    if (listenUrl !== undefined) {
+      this.listener = listenForCommits({
+        url: listenUrl,
+        channel: outboxChannel,
+        onNotify: () => this.wakeup.wake(),
+        logger,
+      });
+    }
+    this.running = this.loop();
   }
 
-  /** Publish soon: a transaction that recorded events just committed. */
+  /**
+   * Publish soon: a transaction that recorded events just committed. While the relay listens, the
+   * commit's own notification wakes it, so a nudge would only add an empty round (and a commit).
+   */
   nudge(): void {
-    this.wakeup.wake();
+    if (!this.listener?.listening) this.wakeup.wake();
   }
 
   /** Stops after the batch in progress; resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.running;
+    await this.listener?.close();
   }
 
   /** Publishes one batch; returns how many events it published. */
@@ -76,6 +108,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
         .limit(this.batchSize)
         .for("update", { skipLocked: true });
       if (rows.length === 0) return 0;
+      this.lastPublished = Date.now();
       await this.declareStreamsOf(rows.map((row) => row.type));
       await Promise.all(
         rows.map((row) => {
@@ -138,9 +171,15 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
     }
   }
 
+  /**
+   * Deletes published rows past retention, now and then, and only while some may still fall out
+   * of it: an idle relay stops cleaning a retention period after its last publish.
+   */
   private async cleanupNowAndThen(): Promise<void> {
-    if (Date.now() - this.lastCleanup < 60_000) return;
-    this.lastCleanup = Date.now();
+    const now = Date.now();
+    const every = cleanupEveryMs;
+    if (now - this.lastCleanup < every || now - this.lastPublished > this.retentionMs + every) return;
+    this.lastCleanup = now;
     const cutoff = new Date(Date.now() - this.retentionMs);
     await this.options.db.delete(outbox).where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, cutoff)));
   }

@@ -80,3 +80,58 @@ export async function every(
     if (await wait(intervalMs)) return;
   }
 }
+
+/**
+ * A loop's wait until its next due time (a retry, an expiry), never longer than a safety
+ * interval: what lets a loop with nothing due sleep instead of polling. `wake()` ends the wait at
+ * once (there is work now); `dueAt(t)` moves the end of the wait forward to `t` when that is
+ * earlier (work falls due sooner than the loop knew), without a round before then. Neither is
+ * lost while the loop is busy between waits.
+ */
+export class Alarm {
+  private readonly wakeup = new Wakeup();
+  /** When the current wait ends by itself; +∞ between waits. */
+  private wakesAt = Number.POSITIVE_INFINITY;
+  /** The earliest `dueAt` heard between waits, for the next wait. */
+  private pendingDue = Number.POSITIVE_INFINITY;
+  private woken = false;
+  private waiting = false;
+
+  wake(): void {
+    this.woken = true;
+    this.wakeup.wake();
+  }
+
+  /** Work falls due at `at`. */
+  dueAt(at: Date | number): void {
+    const time = +at;
+    if (!this.waiting) {
+      this.pendingDue = Math.min(this.pendingDue, time);
+    } else if (time < this.wakesAt) {
+      this.wakesAt = time;
+      this.wakeup.wake(); // ends the timer; the wait goes on until the new time
+    }
+  }
+
+  /**
+   * Waits until `due` (now if it has passed; the safety interval if there is none) or an earlier
+   * `dueAt`, but at most `maxMs`, or until woken or `signal` aborts; resolves to whether `signal`
+   * aborted.
+   */
+  async sleepUntil(due: Date | number | undefined, maxMs: number, signal?: AbortSignal): Promise<boolean> {
+    const now = Date.now();
+    this.wakesAt = Math.min(now + maxMs, due === undefined ? Number.POSITIVE_INFINITY : +due, this.pendingDue);
+    this.pendingDue = Number.POSITIVE_INFINITY;
+    this.waiting = true;
+    try {
+      for (;;) {
+        if (await this.wakeup.sleep(Math.max(0, this.wakesAt - Date.now()), signal)) return true;
+        if (this.woken || Date.now() >= this.wakesAt) return false;
+      }
+    } finally {
+      this.woken = false;
+      this.waiting = false;
+      this.wakesAt = Number.POSITIVE_INFINITY;
+    }
+  }
+}

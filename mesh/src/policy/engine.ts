@@ -16,6 +16,11 @@ function policyId(policy: AuthorizationPolicy): string {
   return `${policy.namespace}/${policy.name}`;
 }
 
+/** Index in `spec.rules` of the first rule of `policy` that matches, -1 when none does. */
+function matchingRule(policy: AuthorizationPolicy, request: PolicyRequest): number {
+  return policy.rules.findIndex((rule) => ruleMatches(rule, request));
+}
+
 export class PolicyEngine {
   private readonly policies: readonly AuthorizationPolicy[];
   private readonly rootNamespace: string;
@@ -47,17 +52,27 @@ export class PolicyEngine {
 
   decide(workload: Workload, request: PolicyRequest): Decision {
     const applicable = this.applicablePolicies(workload);
-    const matches = (policy: AuthorizationPolicy) => policy.rules.some((rule) => ruleMatches(rule, request));
 
-    const deny = applicable.find((policy) => policy.action === "DENY" && matches(policy));
-    if (deny !== undefined) return { allowed: false, reason: `denied by DENY policy ${policyId(deny)}` };
+    for (const policy of applicable) {
+      if (policy.action !== "DENY") continue;
+      const rule = matchingRule(policy, request);
+      if (rule >= 0) {
+        const id = policyId(policy);
+        return { allowed: false, reason: `denied by DENY policy ${id}`, policy: id, rule };
+      }
+    }
 
     const allowPolicies = applicable.filter((policy) => policy.action === "ALLOW");
     if (allowPolicies.length === 0)
       return { allowed: true, reason: "allowed: no ALLOW policy applies to the workload" };
 
-    const allow = allowPolicies.find(matches);
-    if (allow !== undefined) return { allowed: true, reason: `allowed by ALLOW policy ${policyId(allow)}` };
+    for (const policy of allowPolicies) {
+      const rule = matchingRule(policy, request);
+      if (rule >= 0) {
+        const id = policyId(policy);
+        return { allowed: true, reason: `allowed by ALLOW policy ${id}`, policy: id, rule };
+      }
+    }
 
     return {
       allowed: false,

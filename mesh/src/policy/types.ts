@@ -21,6 +21,13 @@ export interface Decision {
   allowed: boolean;
   /** Which policy (namespace/name) and action decided, or why nothing matched — for logs. */
   reason: string;
+  /**
+   * `<namespace>/<name>` of the policy that decided; undefined when none did (no ALLOW policy
+   * applies, or the default deny of a workload whose ALLOW policies all missed).
+   */
+  policy?: string;
+  /** Index of the deciding rule in that policy's `spec.rules`; undefined with `policy`. */
+  rule?: number;
 }
 
 /** CUSTOM and AUDIT exist in Istio but are refused by the parser. */

@@ -11,6 +11,6 @@ export function currentCall(): CallContext | undefined {
   return store.getStore();
 }
 
-export function runInCall<T>(context: CallContext, run: () => T): T {
-  return store.run(context, run);
+export function runInCall<A extends unknown[], R>(context: CallContext, run: (...args: A) => R, ...args: A): R {
+  return store.run(context, run, ...args);
 }

@@ -173,7 +173,7 @@ class MethodCaller {
     return new Promise((resolve, reject) => {
       const outgoing = this.outgoing(request, options);
       const hooks = this.transport.begin?.(outgoing);
-      let release = () => {};
+      let release = unwatched;
       const channel = this.transport.channelFor(outgoing);
       const call = start(channel, outgoing.metadata, { deadline: outgoing.deadline }, (error, response) => {
         release();
@@ -241,9 +241,13 @@ class MethodCaller {
   }
 }
 
+const unwatched = () => {};
+
 /** Wires abort signals and a header callback to a call; returns what undoes the wiring. */
 function watch(call: SurfaceCall, options: CallOptions, hookSignal: AbortSignal | undefined): () => void {
   if (options.onHeader) call.on("metadata", options.onHeader);
+  // The usual call (no signal of its own, not serving an incoming call): nothing to wire.
+  if (options.signal === undefined && hookSignal === undefined) return unwatched;
   const signals = [options.signal, hookSignal].filter((s): s is AbortSignal => s !== undefined);
   const cancel = () => call.cancel();
   for (const signal of signals) {

@@ -85,7 +85,7 @@ export class RpcError extends Error {
   }
 
   /** The status object grpc-js sends for this error, details packed into the status trailer. */
-  toStatus(): Partial<StatusObject> {
+  toStatus(): StatusObject {
     const metadata = this.metadata.clone();
     if (this.details.length > 0) {
       const status = create(StatusSchema, {

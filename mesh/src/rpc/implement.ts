@@ -12,6 +12,7 @@ import {
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { type AdmittedCall, admittedOf } from "./admitted.ts";
 import type { CallContext, EndUser, MethodInfo, ServiceBinding } from "./binding.ts";
 import { methodsOf } from "./binding.ts";
 import { runInCall } from "./call-store.ts";
@@ -78,6 +79,10 @@ type StreamingHandler = (request: unknown, context: CallContext) => AsyncIterabl
  * every method kind, cancellation and deadlines as an AbortSignal, interceptors around each
  * call, errors as gRPC statuses with details. Every request message has its text checked
  * (text-fields.ts) after the interceptors admitted the call and before the handler sees it.
+ *
+ * Behind the mesh's call gate (server/call-gate.ts) the gate has already decided, observed and
+ * timed the call; here is only what the handler needs, and per-call objects (the signal, the
+ * trailers, the request id) are made when the handler asks for them.
  */
 export function implement<Handlers, Client>(
   binding: ServiceBinding<Handlers, Client>,
@@ -90,80 +95,135 @@ export function implement<Handlers, Client>(
     if (typeof handler !== "function") {
       throw new TypeError(`${method.service}: no handler for ${method.name} (expected a function named ${key})`);
     }
-    implementation[key] = adapt(method, binding.desc.method[key]?.input, handler.bind(handlers), options);
+    implementation[key] = adapt(new Serving(method, binding.desc.method[key]?.input, handler.bind(handlers), options));
   }
   return implementation;
 }
 
-function adapt(
-  method: MethodInfo,
-  requestSchema: DescMessage | undefined,
-  handler: UnaryHandler | StreamingHandler,
-  options: ImplementOptions,
-): UntypedHandleCall {
-  const fail = (error: unknown): Partial<StatusObject> => statusOf(error, method, options);
-  const schema = requestSchema !== undefined && carriesText(requestSchema) ? requestSchema : undefined;
+/** Everything about serving one method that does not change from call to call. */
+class Serving {
+  /** The request schema when its messages carry text to check, else undefined. */
+  readonly textSchema: DescMessage | undefined;
+  readonly interceptors: readonly ServerInterceptor[];
+
+  constructor(
+    readonly method: MethodInfo,
+    requestSchema: DescMessage | undefined,
+    readonly handler: UnaryHandler | StreamingHandler,
+    readonly options: ImplementOptions,
+  ) {
+    this.textSchema = requestSchema !== undefined && carriesText(requestSchema) ? requestSchema : undefined;
+    this.interceptors = options.interceptors ?? [];
+  }
+
   /** The request as the handler gets it: checked now (unary), or message by message (streams). */
-  const admit = (input: unknown): unknown => {
+  admit(input: unknown): unknown {
+    const schema = this.textSchema;
     if (schema === undefined) return input;
-    if (!method.requestStream) {
+    if (!this.method.requestStream) {
       refuseBadText(schema, input);
       return input;
     }
     return checkedStream(schema, input as AsyncIterable<unknown>);
-  };
-  /** Runs the handler's work, giving known non-RpcError failures their status first. */
-  const translated = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof RpcError || options.translateError === undefined) throw error;
-      throw options.translateError(error) ?? error;
-    }
-  };
-  if (!method.responseStream) {
-    const run = handler as UnaryHandler;
+  }
+
+  /** A known non-RpcError failure (a database's) with the status it deserves. */
+  translate(error: unknown): unknown {
+    if (error instanceof RpcError || this.options.translateError === undefined) return error;
+    return this.options.translateError(error) ?? error;
+  }
+
+  status(error: unknown): Partial<StatusObject> {
+    return statusOf(error, this.method, this.options);
+  }
+}
+
+function adapt(serving: Serving): UntypedHandleCall {
+  if (!serving.method.responseStream) {
     return (
       call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>,
       callback: sendUnaryData<unknown>,
     ) => {
-      const { context, done } = contextFor(call, method, options);
-      const input = method.requestStream
-        ? messagesOf(call as ServerReadableStream<unknown, unknown>)
-        : (call as ServerUnaryCall<unknown, unknown>).request;
-      let response: unknown;
-      const execute = async () => {
-        const admitted = admit(input);
-        response = await translated(() => untilAborted(run(admitted, context), context.signal));
-      };
-      intercepted(context, options, execute)
-        .then(
-          () => callback(null, response, context.responseTrailers),
-          (error: unknown) => callback(fail(error)),
-        )
-        .finally(done);
+      const lifetime = admittedOf(call.metadata) ?? new LocalCall(call, serving.options);
+      const context = new HandlerContext(call, serving, lifetime);
+      lifetime.run(runInCall, context, serveUnary, serving, call, callback, context);
     };
   }
-  const run = handler as StreamingHandler;
   return (call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) => {
-    const { context, done } = contextFor(call, method, options);
-    const input = method.requestStream
+    const lifetime = admittedOf(call.metadata) ?? new LocalCall(call, serving.options);
+    const context = new HandlerContext(call, serving, lifetime);
+    lifetime.run(runInCall, context, serveStreaming, serving, call, context);
+  };
+}
+
+async function serveUnary(
+  serving: Serving,
+  call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>,
+  callback: sendUnaryData<unknown>,
+  context: HandlerContext,
+): Promise<void> {
+  let response: unknown;
+  try {
+    const input = serving.method.requestStream
+      ? messagesOf(call as ServerReadableStream<unknown, unknown>)
+      : (call as ServerUnaryCall<unknown, unknown>).request;
+    response = await context.bounded(invoke(serving, context, input, runUnary));
+  } catch (error) {
+    const failure = serving.translate(error);
+    context.lifetime.failed(failure);
+    callback(serving.status(failure));
+    return;
+  } finally {
+    context.close();
+  }
+  callback(null, response, context.trailers);
+}
+
+async function serveStreaming(
+  serving: Serving,
+  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  context: HandlerContext,
+): Promise<void> {
+  try {
+    const input = serving.method.requestStream
       ? messagesOf(call as ServerDuplexStream<unknown, unknown>)
       : (call as ServerWritableStream<unknown, unknown>).request;
-    const execute = async () => {
-      const admitted = admit(input);
-      await translated(() => untilAborted(writeAll(call, run(admitted, context), context.signal), context.signal));
-    };
-    intercepted(context, options, execute)
-      .then(
-        () => call.end(context.responseTrailers),
-        (error: unknown) => {
-          // A cancelled call has no one left to tell.
-          if (!call.cancelled) call.emit("error", fail(error));
-        },
-      )
-      .finally(done);
+    const stream = (admitted: unknown) =>
+      writeAll(call, (serving.handler as StreamingHandler)(admitted, context), context.signal);
+    await context.bounded(invoke(serving, context, input, (_serving, _context, admitted) => stream(admitted)));
+  } catch (error) {
+    const failure = serving.translate(error);
+    context.lifetime.failed(failure);
+    // A cancelled call has no one left to tell.
+    if (!call.cancelled) call.emit("error", serving.status(failure));
+    return;
+  } finally {
+    context.close();
+  }
+  call.end(context.trailers);
+}
+
+function runUnary(serving: Serving, context: CallContext, admitted: unknown): Promise<unknown> {
+  return (serving.handler as UnaryHandler)(admitted, context);
+}
+
+/**
+ * Runs the handler on the admitted request — through the interceptors, when the server was given
+ * any (the call gate is not one: it ran before).
+ */
+function invoke<T>(
+  serving: Serving,
+  context: HandlerContext,
+  input: unknown,
+  run: (serving: Serving, context: CallContext, admitted: unknown) => Promise<T>,
+): Promise<T> {
+  if (context.expired()) return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded"));
+  if (serving.interceptors.length === 0) return run(serving, context, serving.admit(input));
+  let result: T;
+  const execute = async () => {
+    result = await run(serving, context, serving.admit(input));
   };
+  return intercepted(context, serving.interceptors, execute).then(() => result);
 }
 
 /** A client stream whose every message has its text checked as it arrives. */
@@ -174,16 +234,19 @@ async function* checkedStream(schema: DescMessage, messages: AsyncIterable<unkno
   }
 }
 
-/** Runs the interceptor chain around `execute`, inside the call's async context. */
-function intercepted(context: CallContext, options: ImplementOptions, execute: () => Promise<void>): Promise<void> {
-  const interceptors = options.interceptors ?? [];
+/** Runs the interceptor chain around `execute`. */
+function intercepted(
+  context: CallContext,
+  interceptors: readonly ServerInterceptor[],
+  execute: () => Promise<void>,
+): Promise<void> {
   const step = async (index: number): Promise<void> => {
     context.signal.throwIfAborted();
     const interceptor = interceptors[index];
     if (interceptor === undefined) return execute();
     return interceptor(context, () => step(index + 1));
   };
-  return runInCall(context, () => step(0));
+  return step(0);
 }
 
 /**
@@ -212,57 +275,140 @@ export function codeOf(error: unknown): Code {
   return error instanceof RpcError ? error.code : Code.INTERNAL;
 }
 
-function contextFor(call: ServerCall, method: MethodInfo, options: ImplementOptions) {
-  const controller = new AbortController();
-  const abort = (code: Code, message: string) => {
-    if (!controller.signal.aborted) controller.abort(new RpcError(code, message));
-  };
+/** What a handler is told about its call; everything not needed by every call is made on first use. */
+class HandlerContext implements CallContext {
+  readonly method: MethodInfo;
+  readonly metadata: Metadata;
+  readonly principal: string | undefined;
+  #deadline: Date | undefined | null = null;
+  #trailers: Metadata | undefined;
+  #user: Promise<EndUser | undefined> | undefined;
 
-  // A deadline the caller set is enforced by grpc-js itself, which cancels the call when it
-  // passes (the "cancelled" event below, told apart by the clock); only the server's own default
-  // for calls that carry none needs a timer of ours.
-  const callerDeadline = toDate(call.getDeadline());
-  const deadline =
-    callerDeadline ??
-    (options.defaultDeadlineMs === undefined ? undefined : new Date(Date.now() + options.defaultDeadlineMs));
-  const deadlinePassed = () => deadline !== undefined && Date.now() >= deadline.getTime();
-  const expire = () => abort(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-  let timer: NodeJS.Timeout | undefined;
-  if (deadlinePassed()) expire();
-  else if (callerDeadline === undefined && deadline !== undefined)
-    timer = setTimeout(expire, deadline.getTime() - Date.now());
+  constructor(
+    private readonly call: ServerCall,
+    private readonly serving: Serving,
+    readonly lifetime: AdmittedCall | LocalCall,
+  ) {
+    this.method = serving.method;
+    this.metadata = call.metadata;
+    this.principal = lifetime.principal;
+  }
 
-  // Every grpc-js call object is an EventEmitter; the union of their typings is not callable.
-  const events: EventEmitter = call;
-  const onCancelled = () => (deadlinePassed() ? expire() : abort(Code.CANCELLED, "call cancelled by the caller"));
-  events.once("cancelled", onCancelled);
-  const onShutdown = () => abort(Code.UNAVAILABLE, "server shutting down");
-  options.shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
 
-  const requestId = call.metadata.get("x-request-id")[0];
-  let user: Promise<EndUser | undefined> | undefined;
-  const context: CallContext = {
-    method,
-    signal: controller.signal,
-    deadline,
-    metadata: call.metadata,
-    requestId:
-      typeof requestId === "string" && requestId.length > 0 && requestId.length <= 128 ? requestId : randomUUID(),
-    peerAddress: call.getPeer(),
-    principal: options.principalOf?.(call),
-    responseTrailers: new Metadata(),
-    user() {
-      const header = call.metadata.get("authorization")[0];
-      user ??= (options.authenticate ?? noVerifier)(typeof header === "string" ? header : undefined);
-      return user;
-    },
-  };
-  const done = () => {
-    clearTimeout(timer);
-    events.removeListener("cancelled", onCancelled);
-    options.shutdownSignal?.removeEventListener("abort", onShutdown);
-  };
-  return { context, done };
+  get deadline(): Date | undefined {
+    if (this.#deadline === null) {
+      const defaultMs = this.serving.options.defaultDeadlineMs;
+      this.#deadline =
+        toDate(this.call.getDeadline()) ?? (defaultMs === undefined ? undefined : new Date(Date.now() + defaultMs));
+    }
+    return this.#deadline;
+  }
+
+  get requestId(): string {
+    return this.lifetime.requestId;
+  }
+
+  get peerAddress(): string {
+    return this.call.getPeer();
+  }
+
+  get responseTrailers(): Metadata {
+    this.#trailers ??= new Metadata();
+    return this.#trailers;
+  }
+
+  /** The trailers a handler set, if it set any. */
+  get trailers(): Metadata | undefined {
+    return this.#trailers;
+  }
+
+  user(): Promise<EndUser | undefined> {
+    const header = this.metadata.get("authorization")[0];
+    this.#user ??= (this.serving.options.authenticate ?? noVerifier)(typeof header === "string" ? header : undefined);
+    return this.#user;
+  }
+
+  /** Whether the deadline passed already (nothing is started for a call nobody waits for). */
+  expired(): boolean {
+    const deadline = this.call.getDeadline();
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+    return Number.isFinite(ms) && Date.now() >= ms;
+  }
+
+  /** Without a gate, the call's own signal bounds the handler (see LocalCall). */
+  bounded<T>(work: Promise<T>): Promise<T> {
+    return this.lifetime instanceof LocalCall ? untilAborted(work, this.lifetime.signal) : work;
+  }
+
+  close(): void {
+    if (this.lifetime instanceof LocalCall) this.lifetime.close();
+  }
+}
+
+/**
+ * A call's lifetime on a server without the mesh's call gate (implement() used on its own): its
+ * signal aborts on cancellation, on the default deadline (a timer of ours: a deadline the caller
+ * set is enforced by grpc-js, which cancels the call) and on shutdown.
+ */
+class LocalCall implements AdmittedCall {
+  readonly principal: string | undefined;
+  readonly requestId: string;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #events: EventEmitter;
+  readonly #deadline: number;
+  readonly #shutdownSignal: AbortSignal | undefined;
+
+  constructor(call: ServerCall, options: ImplementOptions) {
+    this.principal = options.principalOf?.(call);
+    this.requestId = requestIdOf(call.metadata);
+    const callerDeadline = toDate(call.getDeadline());
+    const defaultMs = options.defaultDeadlineMs;
+    this.#deadline = callerDeadline?.getTime() ?? (defaultMs === undefined ? Infinity : Date.now() + defaultMs);
+    if (Date.now() >= this.#deadline) this.expire();
+    else if (callerDeadline === undefined && Number.isFinite(this.#deadline)) {
+      this.#timer = setTimeout(this.expire, this.#deadline - Date.now());
+    }
+    // Every grpc-js call object is an EventEmitter; the union of their typings is not callable.
+    this.#events = call;
+    this.#events.once("cancelled", this.onCancelled);
+    this.#shutdownSignal = options.shutdownSignal;
+    this.#shutdownSignal?.addEventListener("abort", this.onShutdown, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  run<A extends unknown[], R>(work: (...args: A) => R, ...args: A): R {
+    return work(...args);
+  }
+
+  failed(): void {}
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#events.removeListener("cancelled", this.onCancelled);
+    this.#shutdownSignal?.removeEventListener("abort", this.onShutdown);
+  }
+
+  private abort(code: Code, message: string): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(new RpcError(code, message));
+  }
+
+  private readonly expire = () => this.abort(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+  private readonly onCancelled = () =>
+    Date.now() >= this.#deadline ? this.expire() : this.abort(Code.CANCELLED, "call cancelled by the caller");
+  private readonly onShutdown = () => this.abort(Code.UNAVAILABLE, "server shutting down");
+}
+
+/** The caller's `x-request-id` when it is a sensible one, else a fresh one. */
+export function requestIdOf(metadata: Metadata): string {
+  const given = metadata.get("x-request-id")[0];
+  return typeof given === "string" && given.length > 0 && given.length <= 128 ? given : randomUUID();
 }
 
 function toDate(deadline: Date | number): Date | undefined {

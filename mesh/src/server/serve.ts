@@ -1,9 +1,12 @@
 import { Server, type ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { statusOfDatabaseError } from "../data/errors.ts";
-import type { ServiceBinding } from "../rpc/binding.ts";
-import { type ImplementOptions, implement, type ServerInterceptor } from "../rpc/implement.ts";
-import type { Logger } from "../telemetry/index.ts";
+import type { PeerCall } from "../identity/index.ts";
+import { type MethodInfo, methodsOf, type ServiceBinding } from "../rpc/binding.ts";
+import { type ImplementOptions, implement } from "../rpc/implement.ts";
+import type { Logger, RpcMetrics } from "../telemetry/index.ts";
+import type { Authorization } from "./authorization.ts";
+import { callGate } from "./call-gate.ts";
 import { reflectionFor } from "./reflection.ts";
 
 /** A service and its handlers, typed against each other by the generated binding. */
@@ -25,8 +28,10 @@ export interface ServeOptions {
   credentials: ServerCredentials;
   host: string;
   port: number;
-  interceptors: readonly ServerInterceptor[];
-  principalOf: ImplementOptions["principalOf"];
+  /** The workload's policies, enforced at the call gate; undefined where nothing is enforced. */
+  authorization: Authorization | undefined;
+  metrics: RpcMetrics;
+  principalOf: (call: PeerCall) => string | undefined;
   authenticate?: ImplementOptions["authenticate"];
   serverTimeoutMs: number;
   maxMessageBytes: number;
@@ -49,7 +54,23 @@ export interface MeshServer {
 }
 
 export async function startServer(options: ServeOptions): Promise<MeshServer> {
+  const shutdownController = new AbortController();
+  const guarded = new Map<string, MethodInfo>();
+  for (const { binding } of options.services)
+    for (const [, method] of methodsOf(binding)) guarded.set(method.path, method);
   const server = new Server({
+    // Every call of the services (not health or reflection) passes the gate when its headers arrive.
+    interceptors: [
+      callGate({
+        methods: guarded,
+        principalOf: options.principalOf,
+        authorization: options.authorization,
+        defaultDeadlineMs: options.serverTimeoutMs,
+        shutdownSignal: shutdownController.signal,
+        logger: options.logger,
+        metrics: options.metrics,
+      }),
+    ],
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_send_message_length": options.maxMessageBytes,
     // Ping idle clients so half-open connections are found; allow clients' keepalive pings.
@@ -58,10 +79,8 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
   });
-  const shutdownController = new AbortController();
   const implementOptions: ImplementOptions = {
     principalOf: options.principalOf,
-    interceptors: options.interceptors,
     defaultDeadlineMs: options.serverTimeoutMs,
     shutdownSignal: shutdownController.signal,
     authenticate: options.authenticate,

@@ -1,12 +1,16 @@
+export type { AuthzOutcome, AuthzTelemetryOptions } from "./authz.ts";
+export { authzAttributes, authzEventName, authzTelemetry } from "./authz.ts";
 export type { Logger, LoggerOptions } from "./logger.ts";
 export { createLogger } from "./logger.ts";
-export type { RpcMetricsMethod, RpcMetricsOptions } from "./metrics.ts";
+export type { MethodMetrics, RpcMetricsMethod, RpcMetricsOptions } from "./metrics.ts";
 export { RpcMetrics } from "./metrics.ts";
 export type { MetricsServer, MetricsServerOptions } from "./metrics-server.ts";
 export { startMetricsServer } from "./metrics-server.ts";
 export { extractTraceContext, injectTraceContext } from "./propagation.ts";
+export type { TracesSampling } from "./sampling.ts";
+export { sampledParent, setTracesSampling, tracesSamplingFromEnv } from "./sampling.ts";
 export type { RpcSide, RpcSpanMethod } from "./spans.ts";
-export { endRpcSpan, startRpcSpan } from "./spans.ts";
+export { endRpcSpan, RpcSpanTemplate, startRpcSpan } from "./spans.ts";
 export { statusName } from "./status.ts";
 export type { ShutdownTracing, TracingOptions } from "./tracing.ts";
 export { startTracing, tracingRequested } from "./tracing.ts";

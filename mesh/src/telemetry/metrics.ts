@@ -23,13 +23,15 @@ interface SideSeries {
   handling: Histogram<MethodLabel>;
 }
 
-/** From 1 ms to 10 s: mesh RPCs are mostly milliseconds, deadlines are seconds. */
-interface MethodChildren {
-  started: ReturnType<Counter<MethodLabel>["labels"]>;
-  handling: ReturnType<Histogram<MethodLabel>["labels"]>;
-  handled: Map<number, ReturnType<Counter<HandledLabel>["labels"]>>;
+/** One method's series on one side, with their labels bound (prom-client hashes label sets otherwise). */
+export interface MethodMetrics {
+  /** Counts a call as it begins. */
+  started(): void;
+  /** Counts a finished call by its gRPC status code and records how long it took. */
+  observe(code: number, durationSeconds: number): void;
 }
 
+/** From 1 ms to 10 s: mesh RPCs are mostly milliseconds, deadlines are seconds. */
 const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -40,7 +42,7 @@ const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export class RpcMetrics {
   readonly registry: Registry;
   readonly #series: Record<RpcSide, SideSeries>;
-  private readonly methodChildren = new Map<string, MethodChildren>();
+  private readonly bound = new Map<string, MethodMetrics>();
 
   constructor(options: RpcMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -52,39 +54,42 @@ export class RpcMetrics {
 
   /** Counts a call as it begins. */
   started(side: RpcSide, method: RpcMetricsMethod): void {
-    this.#children(side, method).started.inc();
+    this.bind(side, method).started();
   }
 
   /** Counts a finished call by its gRPC status code and records how long it took. */
   observe(side: RpcSide, method: RpcMetricsMethod, code: number, durationSeconds: number): void {
-    const children = this.#children(side, method);
-    let handled = children.handled.get(code);
-    if (handled === undefined) {
-      handled = this.#series[side].handled.labels({ ...methodLabels(method), grpc_code: statusName(code) });
-      children.handled.set(code, handled);
-    }
-    handled.inc();
-    children.handling.observe(durationSeconds);
+    this.bind(side, method).observe(code, durationSeconds);
   }
 
   /**
-   * The labelled series of one method, looked up once: prom-client hashes the label set on every
-   * call otherwise, which is measurable on a per-RPC hot path.
+   * The series of one method on one side, bound to their labels: what a hot path holds on to, so
+   * that recording a call looks nothing up.
    */
-  #children(side: RpcSide, method: RpcMetricsMethod): MethodChildren {
+  bind(side: RpcSide, method: RpcMetricsMethod): MethodMetrics {
     const key = `${side} ${method.service}/${method.name}`;
-    let children = this.methodChildren.get(key);
-    if (children === undefined) {
+    let bound = this.bound.get(key);
+    if (bound === undefined) {
       const series = this.#series[side];
       const labels = methodLabels(method);
-      children = {
-        started: series.started.labels(labels),
-        handling: series.handling.labels(labels),
-        handled: new Map(),
+      const started = series.started.labels(labels);
+      const handling = series.handling.labels(labels);
+      const handled = new Map<number, ReturnType<Counter<HandledLabel>["labels"]>>();
+      bound = {
+        started: () => started.inc(),
+        observe(code, durationSeconds) {
+          let counter = handled.get(code);
+          if (counter === undefined) {
+            counter = series.handled.labels({ ...labels, grpc_code: statusName(code) });
+            handled.set(code, counter);
+          }
+          counter.inc();
+          handling.observe(durationSeconds);
+        },
       };
-      this.methodChildren.set(key, children);
+      this.bound.set(key, bound);
     }
-    return children;
+    return bound;
   }
 
   #sideSeries(side: RpcSide): SideSeries {

@@ -1,6 +1,15 @@
 import { status } from "@grpc/grpc-js";
-import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { isServerFailure } from "../rpc/status-classes.ts";
+import { alwaysSampled, meshTracer, meshTracerName, sampledParent } from "./sampling.ts";
 import { statusName } from "./status.ts";
 
 export type RpcSide = "server" | "client";
@@ -14,8 +23,6 @@ export interface RpcSpanMethod {
   path: string;
 }
 
-const tracerName = "weft-mesh";
-
 /** The API's Span does not expose its kind, and the status rules depend on it. */
 const sides = new WeakMap<Span, RpcSide>();
 
@@ -25,16 +32,48 @@ const sides = new WeakMap<Span, RpcSide>();
  * extracted from the incoming metadata.
  */
 export function startRpcSpan(side: RpcSide, method: RpcSpanMethod, parent: Context = context.active()): Span {
-  const span = trace.getTracer(tracerName).startSpan(
-    `${method.service}/${method.name}`,
-    {
-      kind: side === "server" ? SpanKind.SERVER : SpanKind.CLIENT,
-      attributes: { "rpc.system": "grpc", "rpc.service": method.service, "rpc.method": method.name },
-    },
-    parent,
-  );
+  const template = new RpcSpanTemplate(side, method);
+  const span = trace.getTracer(meshTracerName).startSpan(template.name, template.options, parent);
   sides.set(span, side);
   return span;
+}
+
+/**
+ * The constant parts of one method's spans on one side (name, kind, attributes), built once, so
+ * that a call allocates only its span, and an unsampled call nothing.
+ */
+export class RpcSpanTemplate {
+  readonly name: string;
+  readonly options: SpanOptions;
+
+  constructor(
+    readonly side: RpcSide,
+    method: RpcSpanMethod,
+  ) {
+    this.name = `${method.service}/${method.name}`;
+    this.options = {
+      kind: side === "server" ? SpanKind.SERVER : SpanKind.CLIENT,
+      attributes: { "rpc.system": "grpc", "rpc.service": method.service, "rpc.method": method.name },
+    };
+  }
+
+  /** The call's span under `parent`, started; undefined when the call is not sampled. */
+  start(parent: Context): Span | undefined {
+    const tracer = meshTracer();
+    if (tracer === undefined) return undefined;
+    const under = sampledParent(parent);
+    return under === undefined ? undefined : tracer.startSpan(this.name, this.options, under);
+  }
+
+  /** The call's span under `parent`, sampled or not (a denied call is always traced); undefined without tracing. */
+  startAlways(parent: Context): Span | undefined {
+    return meshTracer()?.startSpan(this.name, this.options, alwaysSampled(parent));
+  }
+
+  /** Records the outcome and ends a span this template started. */
+  end(span: Span, code: number, error?: unknown): void {
+    endSpanOf(this.side, span, code, error);
+  }
 }
 
 /**
@@ -42,9 +81,12 @@ export function startRpcSpan(side: RpcSide, method: RpcSpanMethod, parent: Conte
  * (any non-OK code is an error). Success leaves the status unset, as OTel instrumentations do.
  */
 export function endRpcSpan(span: Span, code: number, error?: unknown): void {
+  endSpanOf(sides.get(span) ?? "client", span, code, error);
+}
+
+function endSpanOf(side: RpcSide, span: Span, code: number, error: unknown): void {
   span.setAttribute("rpc.grpc.status_code", code);
   if (error !== undefined) span.recordException(asException(error));
-  const side = sides.get(span) ?? "client";
   // Server side: only what the status table calls the server's failure, which is also OTel's
   // gRPC rule (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS): a
   // refused bad request is the server doing its job, and would drown real faults. Client side:

@@ -1,6 +1,7 @@
 import { context, propagation } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { meshSdkSampler, setTracesSampling, tracesSamplingFromEnv } from "./sampling.ts";
 
 export interface TracingOptions {
   /** service.name of exported spans, unless the operator sets OTEL_SERVICE_NAME. */
@@ -34,7 +35,8 @@ let started: Promise<ShutdownTracing> | undefined;
  * several servers in one process can each call it. Context propagation is always registered
  * (AsyncLocalStorage + W3C trace context) so incoming trace ids flow to outgoing calls and to logs
  * even with no SDK. The NodeSDK is started only when `tracingRequested`; it then reads every other
- * OTEL_* variable (exporter, endpoint, protocol, sampler, OTEL_PROPAGATORS) itself from process.env.
+ * OTEL_* variable (exporter, endpoint, protocol, OTEL_PROPAGATORS) itself from process.env; the sampler
+ * (OTEL_TRACES_SAMPLER, _ARG) is the mesh's, so that an RPC the mesh did not sample costs nothing.
  */
 export function startTracing(options: TracingOptions): Promise<ShutdownTracing> {
   started ??= start(options).catch((error: unknown) => {
@@ -46,13 +48,27 @@ export function startTracing(options: TracingOptions): Promise<ShutdownTracing> 
 
 async function start(options: TracingOptions): Promise<ShutdownTracing> {
   const env = options.env ?? process.env;
+  const sampling = tracesSamplingFromEnv(env);
+  setTracesSampling(sampling);
   if (!tracingRequested(env)) {
     registerPropagationGlobals();
     return async () => {};
   }
   // Imported lazily: the SDK pulls in every exporter, which the default (off) path never needs.
-  const { NodeSDK } = await import("@opentelemetry/sdk-node");
+  const [{ NodeSDK }, samplers] = await Promise.all([
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/sdk-trace"),
+  ]);
+  // The same OTEL_TRACES_SAMPLER the mesh reads, as the SDK's samplers: mesh RPC spans were
+  // decided before they were started (sampling.ts), every other span is decided here.
+  const ratio =
+    sampling.ratio >= 1
+      ? new samplers.AlwaysOnSampler()
+      : sampling.ratio <= 0
+        ? new samplers.AlwaysOffSampler()
+        : new samplers.TraceIdRatioBasedSampler(sampling.ratio);
   const sdk = new NodeSDK({
+    sampler: meshSdkSampler(sampling.parentBased ? new samplers.ParentBasedSampler({ root: ratio }) : ratio),
     // The operator's OTEL_SERVICE_NAME overrides the name compiled into the service.
     serviceName: isSet(env.OTEL_SERVICE_NAME) ? undefined : options.serviceName,
     instrumentations: [],

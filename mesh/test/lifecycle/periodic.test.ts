@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { every, sleep, Wakeup } from "../../src/lifecycle/index.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Alarm, every, sleep, Wakeup } from "../../src/lifecycle/index.ts";
 
 const elapsed = async (work: () => Promise<unknown>) => {
   const started = performance.now();
@@ -123,5 +123,67 @@ describe("every", () => {
     const { ms } = await elapsed(() => loop);
     expect(rounds).toBe(2);
     expect(ms).toBeLessThan(1_000);
+  });
+});
+
+describe("Alarm", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Whether the wait has ended after the fake clock moves by `ms`. */
+  async function endedAfter(wait: Promise<boolean>, ms: number): Promise<boolean> {
+    let ended = false;
+    void wait.then(() => {
+      ended = true;
+    });
+    await vi.advanceTimersByTimeAsync(ms);
+    return ended;
+  }
+
+  it("sleeps until the due time, or the safety interval when that comes first or nothing is due", async () => {
+    vi.useFakeTimers();
+    const alarm = new Alarm();
+    const wait = alarm.sleepUntil(Date.now() + 500, 10_000);
+    expect(await endedAfter(wait, 499)).toBe(false);
+    expect(await endedAfter(wait, 1)).toBe(true);
+    expect(await endedAfter(alarm.sleepUntil(Date.now() + 60_000, 1_000), 1_000)).toBe(true);
+    expect(await endedAfter(alarm.sleepUntil(undefined, 1_000), 999)).toBe(false);
+    expect(await endedAfter(alarm.sleepUntil(new Date(Date.now() - 5), 1_000), 0)).toBe(true);
+  });
+
+  it("ends at the time of work due before the wait would end, not for work due after it", async () => {
+    vi.useFakeTimers();
+    const alarm = new Alarm();
+    const wait = alarm.sleepUntil(Date.now() + 5_000, 10_000);
+    alarm.dueAt(Date.now() + 8_000);
+    expect(await endedAfter(wait, 100)).toBe(false);
+    alarm.dueAt(new Date(Date.now() + 1_000));
+    expect(await endedAfter(wait, 999)).toBe(false);
+    expect(await endedAfter(wait, 1)).toBe(true);
+  });
+
+  it("ends at once when woken, also by a wake-up between waits", async () => {
+    vi.useFakeTimers();
+    const alarm = new Alarm();
+    const wait = alarm.sleepUntil(undefined, 10_000);
+    alarm.wake();
+    expect(await endedAfter(wait, 0)).toBe(true);
+    alarm.wake();
+    expect(await endedAfter(alarm.sleepUntil(undefined, 10_000), 0)).toBe(true);
+    expect(await endedAfter(alarm.sleepUntil(undefined, 10_000), 0)).toBe(false);
+  });
+
+  it("keeps what falls due between waits for the next wait, and stops on the signal", async () => {
+    vi.useFakeTimers();
+    const alarm = new Alarm();
+    alarm.dueAt(Date.now() + 500);
+    const next = alarm.sleepUntil(undefined, 10_000);
+    expect(await endedAfter(next, 499)).toBe(false);
+    expect(await endedAfter(next, 1)).toBe(true);
+    const stop = new AbortController();
+    const wait = alarm.sleepUntil(undefined, 10_000, stop.signal);
+    stop.abort();
+    expect(await wait).toBe(true);
   });
 });

@@ -103,6 +103,8 @@ describe("istio/ AuthorizationPolicies", () => {
     expect(engine.decide(payments, grpcCall(principalOf("orders"), charge))).toEqual({
       allowed: true,
       reason: "allowed by ALLOW policy shop/payments",
+      policy: "shop/payments",
+      rule: 0,
     });
     expect(engine.decide(payments, grpcCall(principalOf("gateway"), charge)).allowed).toBe(false);
     const anonymous = engine.decide(payments, grpcCall(undefined, charge));

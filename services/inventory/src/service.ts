@@ -1,6 +1,6 @@
 import { InventoryServiceBinding } from "@weft/gen/shop/inventory/v1/inventory_weft.js";
 import { provide, type ServiceDefinition } from "@weft/mesh";
-import { expiryLoop } from "./events/expiry-loop.ts";
+import { ReservationExpiry } from "./events/expiry-loop.ts";
 import { inventoryHandlers } from "./rpc/handlers.ts";
 import { inventorySettings } from "./settings.ts";
 import { InventoryStore } from "./store/inventory-store.ts";
@@ -14,7 +14,15 @@ export function inventoryService(): ServiceDefinition<typeof schema> {
     migrationsFolder: new URL("../drizzle", import.meta.url).pathname,
     async setup({ mesh, db, relay, env }) {
       const settings = inventorySettings(env);
-      const store = new InventoryStore(db, () => relay.nudge());
+      // Each needs the other: the loop expires through the store, the store tells it of new holds.
+      const expiry = new ReservationExpiry(() => store.expireDue(), {
+        intervalMs: settings.expiryIntervalMs,
+        logger: mesh.logger,
+      });
+      const store = new InventoryStore(db, {
+        published: () => relay.nudge(),
+        held: (expireTime) => expiry.held(expireTime),
+      });
       return {
         services: [
           provide(
@@ -22,7 +30,7 @@ export function inventoryService(): ServiceDefinition<typeof schema> {
             inventoryHandlers({ store, defaultTtlMs: settings.reservationTtlSeconds * 1000 }),
           ),
         ],
-        background: [expiryLoop(store, { intervalMs: settings.expiryIntervalMs, logger: mesh.logger })],
+        background: [expiry.task],
       };
     },
   };

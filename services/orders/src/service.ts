@@ -60,7 +60,8 @@ export function ordersService(overrides: OrdersServiceOptions = {}): ServiceDefi
         catalog: connect(CatalogServiceBinding),
         relay,
         changes,
-        nudgeSagas: () => runner.nudge(),
+        // A runner that is not enabled never runs, so it hands out no leases: sagas wait for others.
+        sagas: runner,
         policy,
         watchPollMs: settings.watchPollMs,
         cancelWaitMs: settings.cancelWaitMs,

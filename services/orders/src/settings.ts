@@ -5,7 +5,10 @@ import { boolean, type Env, integer, readSettings } from "@weft/mesh";
 export interface OrdersSettings {
   /** A forward step failing transiently for longer than this compensates and rejects the order. */
   stepTimeoutSeconds: number;
-  /** How often the runner looks for due sagas (it is also nudged by PlaceOrder and CancelOrder). */
+  /**
+   * The runner's safety poll: it sleeps until the next saga falls due and is nudged by PlaceOrder
+   * and CancelOrder, so this only bounds how late it sees a saga another replica placed.
+   */
   pollIntervalMs: number;
   maxInFlight: number;
   /** Deadline of each saga call to inventory or payments. */
@@ -25,7 +28,7 @@ export function readOrdersSettings(env: Env): OrdersSettings {
   return readSettings<OrdersSettings>(
     {
       stepTimeoutSeconds: ["SAGA_STEP_TIMEOUT_SECONDS", integer(30, 1, 86_400)],
-      pollIntervalMs: ["SAGA_POLL_INTERVAL_MS", integer(250, 10, 60_000)],
+      pollIntervalMs: ["SAGA_POLL_INTERVAL_MS", integer(30_000, 10, 600_000)],
       maxInFlight: ["SAGA_MAX_IN_FLIGHT", integer(16, 1, 1_000)],
       callTimeoutMs: ["SAGA_CALL_TIMEOUT_MS", integer(5_000, 50, 120_000)],
       leaseMs: ["SAGA_LEASE_MS", integer(15_000, 100, 600_000)],

@@ -111,4 +111,23 @@ describe("crash recovery", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(leaseUntil.getTime());
     expect(world.payments.succeededFor(placed!.id)).toHaveLength(1);
   });
+
+  it("a runner with one slot takes the orders placed while it is busy in turn: each confirmed once", async () => {
+    const carol = await world.as("carol");
+    const { service, client } = await startOrders({ SAGA_MAX_IN_FLIGHT: "1" });
+    const p = product(6);
+    // The first order takes the slot from PlaceOrder's own transaction; the others find it busy
+    // and are written unclaimed, for the loop to claim when the slot frees up.
+    const placed = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        client.placeOrder({ items: [{ productId: p, quantity: 1 }], paymentMethod: "tok_visa" }, carol),
+      ),
+    );
+    for (const { order } of placed) {
+      expect((await settle(client, order!.id, carol)).status).toBe(OrderStatus.CONFIRMED);
+      expect(world.payments.succeededFor(order!.id)).toHaveLength(1);
+    }
+    expect(world.inventory.available.get(p)).toBe(0);
+    await service.stop();
+  });
 });

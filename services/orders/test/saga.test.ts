@@ -21,8 +21,13 @@ const id = "order-1";
 const ok: StepResult = { kind: "ok" };
 const reserved: StepResult = { kind: "ok", reservationId: "res-1", reservationActive: true };
 const charged: StepResult = { kind: "ok", paymentId: "pay-1" };
-const unavailable: StepResult = { kind: "transient", message: "UNAVAILABLE", ambiguous: false };
-const lost: StepResult = { kind: "transient", message: "DEADLINE_EXCEEDED", ambiguous: true };
+const unavailable: StepResult = { kind: "transient", reason: "UNAVAILABLE", message: "UNAVAILABLE", ambiguous: false };
+const lost: StepResult = {
+  kind: "transient",
+  reason: "DEADLINE_EXCEEDED",
+  message: "DEADLINE_EXCEEDED",
+  ambiguous: true,
+};
 const refused = (reason: string): StepResult => ({ kind: "refused", reason, message: reason });
 
 /** Feeds results to the saga one step at a time, checking each step makes the expected call. */

@@ -38,16 +38,27 @@ export interface ReserveCommand {
   idempotencyKey: string;
 }
 
+export interface StoreHooks {
+  /** Told after a commit that recorded events. */
+  published: () => void;
+  /** Told after a commit that holds stock until `expireTime` (the expiry loop's next due time). */
+  held?: (expireTime: Date) => void;
+}
+
 /**
  * The inventory's use cases, each one database transaction that changes state and records its
- * event in the outbox together; `published` is told after a commit that recorded events.
+ * event in the outbox together; the hooks hear of what was committed.
  */
 export class InventoryStore {
   constructor(
     private readonly db: Database<typeof schema>,
-    private readonly published: () => void,
+    private readonly hooks: StoreHooks,
     private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  private published(): void {
+    this.hooks.published();
+  }
 
   getStock(productId: string): Promise<Stock> {
     return readStock(this.db, productId);
@@ -127,7 +138,10 @@ export class InventoryStore {
       });
       return { reservation, replay: false };
     });
-    if (!result.replay) this.published();
+    if (!result.replay) {
+      this.published();
+      this.hooks.held?.(result.reservation.expireTime);
+    }
     return result.reservation;
   }
 
@@ -141,17 +155,18 @@ export class InventoryStore {
 
   /**
    * Expires every ACTIVE reservation past its expire_time, each in its own transaction (so one
-   * reservation's stock rows are locked at a time, in product order). Returns how many expired.
+   * reservation's stock rows are locked at a time, in product order). Returns how many expired
+   * and when the next ACTIVE one expires.
    */
-  async expireDue(batch = 100): Promise<number> {
-    const ids = await dueForExpiry(this.db, this.clock(), batch);
+  async expireDue(batch = 100): Promise<{ expired: number; nextExpiry: Date | undefined }> {
+    const { due, nextExpiry } = await dueForExpiry(this.db, this.clock(), batch);
     let expired = 0;
-    for (const id of ids) {
+    for (const id of due) {
       const result = await this.db.transaction((tx) => this.transitionIn(tx, id, "expire", "", true));
       if (result?.changed) expired++;
     }
     if (expired > 0) this.published();
-    return expired;
+    return { expired, nextExpiry };
   }
 
   private async transitionIn(

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { Reservation, ReservationLine, ReservationState } from "../domain/reservation.ts";
 import * as schema from "./schema.ts";
 import type { Db } from "./stock-rows.ts";
@@ -86,13 +86,22 @@ export async function setReservationState(db: Db, id: string, state: Reservation
   await db.update(reservations).set({ state, updatedAt: now }).where(eq(reservations.id, id));
 }
 
-/** ACTIVE reservations whose expire_time has passed, oldest first. */
-export async function dueForExpiry(db: Db, now: Date, limit: number): Promise<string[]> {
+/**
+ * Up to `limit` ACTIVE reservations whose expire_time has passed, oldest first, and when the next
+ * one expires (now, if more are due than `limit`): one query, whether or not any is due.
+ */
+export async function dueForExpiry(
+  db: Db,
+  now: Date,
+  limit: number,
+): Promise<{ due: string[]; nextExpiry: Date | undefined }> {
   const rows = await db
-    .select({ id: reservations.id })
+    .select({ id: reservations.id, expireTime: reservations.expireTime })
     .from(reservations)
-    .where(and(eq(reservations.state, "ACTIVE"), lte(reservations.expireTime, now)))
+    .where(eq(reservations.state, "ACTIVE"))
     .orderBy(asc(reservations.expireTime))
-    .limit(limit);
-  return rows.map((r) => r.id);
+    .limit(limit + 1);
+  const due = rows.filter((r) => r.expireTime <= now);
+  const next = due.length > limit ? now : rows[due.length]?.expireTime;
+  return { due: due.slice(0, limit).map((r) => r.id), nextExpiry: next };
 }

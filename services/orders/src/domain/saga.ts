@@ -82,9 +82,10 @@ export type StepResult =
   | { kind: "refused"; reason: string; message: string }
   /**
    * Try again later. `ambiguous`: the request may have been processed without our hearing the
-   * answer (deadline, dropped connection), so before giving up the saga must find out.
+   * answer (deadline, dropped connection), so before giving up the saga must find out. `reason`
+   * is stable (the gRPC code's name, …), for telemetry; `message` is the detail.
    */
-  | { kind: "transient"; message: string; ambiguous: boolean };
+  | { kind: "transient"; reason: string; message: string; ambiguous: boolean };
 
 /** A state change to persist, with what it does to the order and the event it publishes. */
 export interface Transition {

@@ -18,6 +18,7 @@ import { orderPageTokens, pageSizeOf } from "../domain/page-token.ts";
 import { initialSaga, requestCancel, type SagaPolicy } from "../domain/saga.ts";
 import { orderMessage, recordOrderEvent } from "../events/order-events.ts";
 import type { OrderChanges } from "../saga/order-changes.ts";
+import type { SagaRunner } from "../saga/runner.ts";
 import {
   findOrder,
   findOrderByIdempotencyKey,
@@ -36,8 +37,8 @@ export interface OrderHandlerOptions {
   catalog: CatalogServiceClient;
   relay: Pick<OutboxRelay<Schema>, "nudge">;
   changes: OrderChanges;
-  /** Wakes the local saga runner, if this replica runs one. */
-  nudgeSagas: () => void;
+  /** This replica's saga runner (one that never runs hands out no leases). */
+  sagas: Pick<SagaRunner, "nudge" | "leaseForNew" | "adopt">;
   policy: Pick<SagaPolicy, "stepTimeoutMs">;
   /** How often WatchOrder re-reads the order when no local change notice arrives. */
   watchPollMs: number;
@@ -87,13 +88,18 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
         updatedAt: now,
         ...priced,
       };
+      // The local runner takes the saga straight from this transaction when it has room.
+      const lease = options.sagas.leaseForNew();
+      const saga = initialSaga(now, options.policy);
+      let traceHeaders: Record<string, string> = {};
       try {
         await db.transaction(async (tx) => {
           await insertOrder(tx, { ...order, idempotencyKey: key });
-          await insertSaga(tx, order.id, initialSaga(now, options.policy), request.paymentMethod, now);
+          traceHeaders = await insertSaga(tx, order.id, saga, request.paymentMethod, now, lease);
           await recordOrderEvent(tx, "placed", order);
         });
       } catch (error) {
+        if (lease !== undefined) options.sagas.adopt(lease, undefined);
         // The same key raced in from another call: answer with the order that won.
         if (key !== null && isUniqueViolation(error)) {
           const winner = await findOrderByIdempotencyKey(db, user.id, key);
@@ -102,7 +108,16 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
         throw error;
       }
       options.relay.nudge();
-      options.nudgeSagas();
+      if (lease === undefined) options.sagas.nudge();
+      else {
+        options.sagas.adopt(lease, {
+          orderId: order.id,
+          state: saga,
+          paymentMethod: request.paymentMethod,
+          traceHeaders,
+          order,
+        });
+      }
       return { order: orderMessage(order) };
     },
 
@@ -139,7 +154,7 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
         const decided = requestCancel(order.status, saga, now);
         if (decided.kind === "requested") {
           // Keep any runner's lease: its outcome is merged with the cancel when it persists.
-          await saveSaga(tx, request.id, decided.saga, now, false);
+          await saveSaga(tx, request.id, decided.saga, now, "keep");
           await setCancelNote(tx, request.id, request.reason);
         }
         return decided;
@@ -151,7 +166,7 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
           `order ${request.id} was rejected; there is nothing to cancel`,
         );
       }
-      if (decision.kind === "requested") options.nudgeSagas();
+      if (decision.kind === "requested") options.sagas.nudge();
       return { order: orderMessage(await settledOrder(request.id, context)) };
     },
 

@@ -106,5 +106,5 @@ export class SagaExecutor {
 }
 
 function malformed(method: string): StepResult {
-  return { kind: "transient", message: `${method} answered without a body`, ambiguous: true };
+  return { kind: "transient", reason: "NO_BODY", message: `${method} answered without a body`, ambiguous: true };
 }

@@ -24,12 +24,22 @@ const possiblyApplied = new Set<Code>([
 
 export function classifyFailure(error: unknown): Extract<StepResult, { kind: "refused" | "transient" }> {
   if (!(error instanceof RpcError)) {
-    return { kind: "transient", message: error instanceof Error ? error.message : String(error), ambiguous: true };
+    return {
+      kind: "transient",
+      reason: "UNKNOWN",
+      message: error instanceof Error ? error.message : String(error),
+      ambiguous: true,
+    };
   }
   if (refusals.has(error.code)) {
     return { kind: "refused", reason: error.reason ?? Code[error.code] ?? "REFUSED", message: error.message };
   }
-  return { kind: "transient", message: error.message, ambiguous: isAmbiguous(error) };
+  return {
+    kind: "transient",
+    reason: error.reason ?? Code[error.code] ?? "UNKNOWN",
+    message: error.message,
+    ambiguous: isAmbiguous(error),
+  };
 }
 
 /**

@@ -29,6 +29,16 @@ export async function findOrder(db: Db, id: string): Promise<OrderRecord | undef
   return row === undefined ? undefined : (await withLines(db, [row]))[0];
 }
 
+/** Several orders with their lines, by id (two queries, whatever their number). */
+export async function findOrders(db: Db, ids: readonly string[]): Promise<Map<string, OrderRecord>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(schema.orders)
+    .where(inArray(schema.orders.id, [...ids]));
+  return new Map((await withLines(db, rows)).map((order) => [order.id, order]));
+}
+
 export async function findOrderByIdempotencyKey(db: Db, userId: string, key: string): Promise<OrderRecord | undefined> {
   const [row] = await db
     .select()

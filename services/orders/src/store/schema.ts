@@ -8,6 +8,7 @@ import {
   foreignKey,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -93,6 +94,11 @@ export const sagas = pgTable(
     lastError: text("last_error").notNull().default(""),
     leaseToken: text("lease_token"),
     leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    /**
+     * The W3C trace context of the PlaceOrder call that started the saga: the runner works later,
+     * in the background, and its step spans join the order's trace through this.
+     */
+    traceHeaders: jsonb("trace_headers").$type<Record<string, string>>().notNull().default({}),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
   },
   (table) => [

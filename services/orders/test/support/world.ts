@@ -13,7 +13,8 @@ import { FakeCatalog, FakeIdentity, FakeInventory, FakePayments } from "./fakes.
 /** Saga settings that make the tests fast; SAGA_STEP_TIMEOUT_SECONDS short enough to watch it expire. */
 export const fastSagaEnv = {
   SAGA_STEP_TIMEOUT_SECONDS: "2",
-  SAGA_POLL_INTERVAL_MS: "50",
+  // The safety poll out of reach: sagas must advance on nudges and due times alone.
+  SAGA_POLL_INTERVAL_MS: "600000",
   SAGA_BACKOFF_BASE_MS: "50",
   SAGA_BACKOFF_MAX_MS: "200",
   SAGA_CALL_TIMEOUT_MS: "2000",

@@ -1,6 +1,6 @@
 // The mesh's authorization decisions as telemetry: one span event per decision on the server span
-// of the call that was decided. Written to move as is into mesh/src/telemetry/ (it depends on
-// nothing but the OpenTelemetry API); the console reads the same names back.
+// of the call that was decided. The enforcer (server/interceptors.ts) calls it; the development
+// console reads the same names back (it imports them from @weft/mesh).
 //
 //   event name   authz.decision
 //   authz.decision  "allow" | "deny"
@@ -14,7 +14,7 @@
 // Every deny is recorded; allows are sampled (the first of each caller and method, then one in
 // `allowSampleEvery`), so a busy mesh does not double its span volume while the console still
 // sees who talks to whom.
-import { trace } from "@opentelemetry/api";
+import { type Span, trace } from "@opentelemetry/api";
 
 export const authzEventName = "authz.decision";
 
@@ -47,12 +47,17 @@ export interface AuthzTelemetryOptions {
   maxPairs?: number;
 }
 
-/** A recorder for one server: call it for every decision, inside the call's server span. */
-export function authzTelemetry(options: AuthzTelemetryOptions = {}): (outcome: AuthzOutcome) => void {
+/**
+ * A recorder for one server: call it for every decision, with the call's server span (by default
+ * the active one).
+ */
+export function authzTelemetry(
+  options: AuthzTelemetryOptions = {},
+): (outcome: AuthzOutcome, span?: Span | undefined) => void {
   const every = options.allowSampleEvery ?? 100;
   const maxPairs = options.maxPairs ?? 10_000;
   const allows = new Map<string, number>();
-  return (outcome) => {
+  return (outcome, span = trace.getActiveSpan()) => {
     if (outcome.allowed) {
       if (every <= 0) return;
       const key = `${outcome.caller ?? ""}\u0000${outcome.method}`;
@@ -60,7 +65,6 @@ export function authzTelemetry(options: AuthzTelemetryOptions = {}): (outcome: A
       if (seen < maxPairs || allows.has(key)) allows.set(key, seen + 1);
       if (seen % every !== 0) return;
     }
-    const span = trace.getActiveSpan();
     if (span === undefined || !span.isRecording()) return;
     span.addEvent(authzEventName, {
       [authzAttributes.decision]: outcome.allowed ? "allow" : "deny",

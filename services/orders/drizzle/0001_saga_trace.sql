@@ -1,0 +1,1 @@
+ALTER TABLE "sagas" ADD COLUMN "trace_headers" jsonb DEFAULT '{}'::jsonb NOT NULL;
