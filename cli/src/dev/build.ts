@@ -15,6 +15,7 @@
 // image (built and run at /app) do.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type App, gatewayWorkload } from "@weft/mesh/app";
@@ -240,7 +241,7 @@ function bundleOptions(outDir: string, entries: readonly BundleEntry[]): esbuild
       js: 'import { createRequire as __weftCreateRequire } from "node:module"; const require = __weftCreateRequire(import.meta.url);',
     },
     logLevel: "silent",
-    plugins: [prepareModules],
+    plugins: [externalsWhereBuilt, prepareModules],
   };
 }
 
@@ -271,6 +272,26 @@ function withOwnLocation(text: string, path: string): string {
 function asciiOnly(text: string): string {
   return text.replace(nonAscii, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+const externalFilter = new RegExp(`^(${bundleExternals.map((name) => name.replace(/[/.]/g, "\\$&")).join("|")})$`);
+
+/**
+ * The externals by their absolute path as resolved where the bundle is built: a bundle may live
+ * outside the app's tree (a scratch .data in /tmp), where Node would not find node_modules. An
+ * external that is not installed stays a bare name (its import fails only if the code asks).
+ */
+const externalsWhereBuilt: esbuild.Plugin = {
+  name: "weft-externals-where-built",
+  setup(build) {
+    build.onResolve({ filter: externalFilter }, (args) => {
+      try {
+        return { path: createRequire(join(args.resolveDir, "_")).resolve(args.path), external: true };
+      } catch {
+        return { path: args.path, external: true };
+      }
+    });
+  },
+};
 
 /**
  * What `prepareModules` made of each file, by its fingerprint: a rebuild (the watch mode's) asks
