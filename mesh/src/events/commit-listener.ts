@@ -11,8 +11,8 @@ export interface CommitListenerOptions {
   url: string;
   /** The channel the database's trigger notifies, e.g. `weft_outbox`. */
   channel: string;
-  /** Told of each notification, and once each time listening (re)starts. */
-  onNotify: () => void;
+  /** Told of each notification with its payload, and once each time listening (re)starts, with none. */
+  onNotify: (payload: string | undefined) => void;
   logger: Logger;
 }
 
@@ -42,8 +42,8 @@ export function listenForCommits(options: CommitListenerOptions): CommitListener
     max_lifetime: null,
     fetch_types: false,
     onnotice: () => {},
-    onnotify: (channel) => {
-      if (channel === options.channel) options.onNotify();
+    onnotify: (channel, payload) => {
+      if (channel === options.channel) options.onNotify(payload);
     },
     // A drop of an established LISTEN; a failed attempt is retried by `listen` itself.
     onclose: () => {
@@ -61,7 +61,7 @@ export function listenForCommits(options: CommitListenerOptions): CommitListener
       await sql.unsafe(`listen ${options.channel}`);
       failures = 0;
       listening = true;
-      options.onNotify();
+      options.onNotify(undefined);
     } catch (error) {
       failures++;
       options.logger.warn({ err: error, channel: options.channel }, "LISTEN failed; polling until it is back");

@@ -35,6 +35,9 @@ const tracer = trace.getTracer("weft-mesh");
 /** How often old published rows are deleted: retention is an hour, so every few minutes is plenty. */
 const cleanupEveryMs = 5 * 60 * 1000;
 
+/** How many taken event ids a relay remembers (a few batches' worth). */
+const rememberedIds = 1_000;
+
 /** The channel the outbox's trigger (mesh/drizzle) notifies on every insert. */
 export const outboxChannel = "weft_outbox";
 
@@ -57,6 +60,8 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
   /** When this relay last published (start counts: an earlier run's rows may be waiting). */
   private lastPublished = Date.now();
   private listener: CommitListener | undefined;
+  /** Ids of the events the latest rounds took, oldest first: their notifications need no round. */
+  private readonly taken = new Set<string>();
   /** Streams this relay has declared: an event can only be stored if its stream exists. */
   private readonly declaredStreams = new Set<string>();
 
@@ -74,7 +79,10 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
       this.listener = listenForCommits({
         url: listenUrl,
         channel: outboxChannel,
-        onNotify: () => this.wakeup.wake(),
+        // The payload is the newest event id of the committing statement (see mesh/drizzle).
+        onNotify: (eventId) => {
+          if (eventId === undefined || !this.taken.has(eventId)) this.wakeup.wake();
+        },
         logger,
       });
     }
@@ -109,6 +117,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
         .for("update", { skipLocked: true });
       if (rows.length === 0) return 0;
       this.lastPublished = Date.now();
+      this.remember(rows.map((row) => row.id));
       await this.declareStreamsOf(rows.map((row) => row.type));
       await Promise.all(
         rows.map((row) => {
@@ -139,6 +148,18 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
         );
       return rows.length;
     });
+  }
+
+  /**
+   * Remembers the ids a round took, so the notifications of their commits (which may arrive while
+   * the round runs) wake nobody. Bounded: an id forgotten only costs a round that finds nothing.
+   */
+  private remember(ids: readonly string[]): void {
+    for (const id of ids) this.taken.add(id);
+    for (const id of this.taken) {
+      if (this.taken.size <= rememberedIds) break;
+      this.taken.delete(id);
+    }
   }
 
   /** Declares the stream of each event's protobuf package the first time the relay meets it. */
