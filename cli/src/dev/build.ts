@@ -60,9 +60,12 @@ function gatewayEntry(): string {
 /**
  * What stays outside the bundle, loaded from node_modules only if the code asks for it:
  * the OpenTelemetry SDK and its exporters (imported lazily when OTEL_* turns tracing on, so the
- * default never holds them) and pino-pretty (required on demand for pretty logs).
+ * default never holds them) and pino-pretty (required on demand for pretty logs). The
+ * OpenTelemetry API is outside too, so that the app and the SDK share one copy: a second copy
+ * inside the bundle would keep its own proxy tracer provider, which the SDK never delegates, and
+ * every tracer taken before tracing started (at module load) would stay a no-op.
  */
-export const bundleExternals = ["@opentelemetry/sdk-node", "pino-pretty"];
+export const bundleExternals = ["@opentelemetry/api", "@opentelemetry/sdk-node", "pino-pretty"];
 
 /** Node's arguments for running a bundle: stack traces name the .ts files and lines. */
 export const bundleNodeArgs = ["--enable-source-maps"];

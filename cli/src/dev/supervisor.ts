@@ -155,6 +155,16 @@ export class Supervisor {
   }
 
   private lastLines(): string {
-    return this.tail.length === 0 ? "" : `; its last lines:\n${this.tail.map((l) => `    ${l}`).join("\n")}`;
+    return this.tail.length === 0 ? "" : `; its last lines:\n${this.tail.map((l) => `    ${clipped(l)}`).join("\n")}`;
   }
+}
+
+/** Longest line quoted from a workload's output. Node prints the source line of an uncaught
+ * error, and in a bundle with whitespace minified that line is most of the bundle. */
+const quotedLineMax = 400;
+
+function clipped(line: string): string {
+  return line.length <= quotedLineMax
+    ? line
+    : `${line.slice(0, quotedLineMax)}… (${line.length - quotedLineMax} more characters)`;
 }
