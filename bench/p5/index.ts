@@ -3,6 +3,7 @@
 // embedded PostgreSQL and — side by side in the same run — on the machine's PostgreSQL (PG_URL):
 // first start from an empty data folder, warm start, memory idle, idle commits, one service
 // restarted alone, and an edit to one service's source served again through the watch mode.
+
 import { writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,9 +20,9 @@ import { type App, loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
 import postgres from "postgres";
 import { type BenchContext, scratch } from "../harness/context.ts";
-import { idleCommitsPerSecond } from "../harness/idle-commits.ts";
 import { lastLines, memoryOf } from "../harness/platform.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
+import { measureIdleCommits } from "./idle-commits.ts";
 import { compareLoaders } from "./loaders.ts";
 
 type Mode = "embedded" | "PG_URL";
@@ -211,7 +212,10 @@ async function measureMode(
     const databases = [...platform.databaseUrls.values()].map((url) =>
       decodeURIComponent(new URL(url).pathname.slice(1)),
     );
-    const idleCommits = await idleCommitsPerSecond(platform.embeddedPgUrl ?? testServerUrl, databases, idleSeconds);
+    const { commitsPerSecond: idleCommits } = await measureIdleCommits(
+      { adminUrl: platform.embeddedPgUrl ?? testServerUrl, databases },
+      idleSeconds,
+    );
     context.log(`  P5 ${mode}: ${Math.round(memory.totalMb)} MB in all, ${idleCommits.toFixed(2)} commits/s idle`);
     const restartAlone = new Map<string, number>();
     for (const service of app.services) {
