@@ -15,6 +15,12 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
+/** Those of `ports` that something on 127.0.0.1 already accepts connections on. */
+export async function takenPorts<T extends { port: number }>(ports: readonly T[]): Promise<T[]> {
+  const listening = await Promise.all(ports.map((entry) => isListening("127.0.0.1", entry.port, 300)));
+  return ports.filter((_, index) => listening[index]);
+}
+
 /** A port the OS says is free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -12,7 +12,7 @@ import { bundleFile, seedWorkload, type Workload, WorkloadBuilder, workloadsOf }
 import { provideDatabases } from "./databases.ts";
 import { provideNats } from "./nats.ts";
 import { natsPasswordVariable, natsUserVariable, writeNatsAuthorization } from "./nats-auth.ts";
-import { freePort, isListening, waitFor } from "./network.ts";
+import { freePort, isListening, takenPorts, waitFor } from "./network.ts";
 import { type LineSink, stopProcesses } from "./processes.ts";
 import { bundleProgram } from "./programs.ts";
 import { Supervisor, type WorkloadState } from "./supervisor.ts";
@@ -120,6 +120,23 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
     storeDir: join(options.dataDir, "nats"),
     configFile: natsAuth.configFile,
   };
+  const addresses: Record<string, string> = {};
+  for (const service of app.services) {
+    addresses[service.name] = `127.0.0.1:${options.freeServicePorts ? await freePort() : service.port}`;
+  }
+  // The manifests' fixed ports, checked before anything starts: a second `weft dev` (or any program)
+  // on one of them is one line with its fix, not a service that fails to bind halfway through.
+  const fixed = [
+    ...(options.freeServicePorts ? [] : app.services.map((service) => ({ name: service.name, port: service.port }))),
+    ...(options.gatewayPort > 0 ? [{ name: gatewayWorkload, port: options.gatewayPort }] : []),
+  ];
+  const taken = await takenPorts(fixed);
+  if (taken.length > 0) {
+    throw new Error(
+      `${taken.map((t) => `port ${t.port} (${t.name})`).join(", ")} ${taken.length === 1 ? "is" : "are"} in use — stop what listens there (another weft dev?), or run with ${taken.some((t) => t.name === gatewayWorkload) ? "GATEWAY_PORT=<another port> " : ""}${taken.some((t) => t.name !== gatewayWorkload) ? "WEFT_FREE_PORTS=true" : ""}`.trimEnd(),
+    );
+  }
+
   let nats = await provideNats(natsPlan, options.logs);
   say(
     nats.process
@@ -127,10 +144,6 @@ export async function startPlatform(app: App, options: PlatformOptions): Promise
       : `using NATS at ${nats.url} (started elsewhere: its authentication is its own)`,
   );
 
-  const addresses: Record<string, string> = {};
-  for (const service of app.services) {
-    addresses[service.name] = `127.0.0.1:${options.freeServicePorts ? await freePort() : service.port}`;
-  }
   // A free gateway port is picked just before the gateway starts (below): picked now, an outgoing
   // connection's ephemeral port could take it while the services start.
   let gatewayPort = options.gatewayPort;
