@@ -103,7 +103,8 @@ describe("the console in a browser", () => {
     );
     expect(code).toBe("PERMISSION_DENIED");
     await ui.view("policy");
-    const deny = await ui.page.waitForSelector('.decision[data-decision="deny"]');
+    // The deny arrives as a span event, exported in a batch (slower on a loaded machine).
+    const deny = await ui.page.waitForSelector('.decision[data-decision="deny"]', { timeout: 30_000 });
     const text = await deny.textContent();
     expect(text).toContain("front");
     expect(text).toContain("CounterService/GetCounter");
@@ -111,7 +112,7 @@ describe("the console in a browser", () => {
     expect(text).toContain("back: [CounterService/AddToCounter, CounterService/GetCounter]");
     expect(await ui.page.textContent('td[data-cell="front->back"]')).toContain("1 RPC");
     await ui.screenshot("policy");
-  });
+  }, 60_000);
 
   it("draws the topology with both services healthy and live traffic on the declared call", async () => {
     await ui.view("topology");

@@ -2,7 +2,8 @@
 // the topology drawn from manifests and traffic, log lines, saga timelines.
 import { describe, expect, it } from "vitest";
 import type { ConsoleApp, Grant } from "../src/app.ts";
-import { type AuthzDecision, decisionsOf } from "../src/authz/decisions.ts";
+import type { AuthzDecision } from "../src/authz/decision.ts";
+import { decisionsOf } from "../src/authz/decisions.ts";
 import { parseLogLine } from "../src/logs/parse.ts";
 import { grantSuggestion, policyMatrix } from "../src/policy/matrix.ts";
 import { sagaTimeline } from "../src/sagas/timeline.ts";

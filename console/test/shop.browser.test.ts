@@ -172,13 +172,13 @@ describe("the console over the shop", () => {
     expect(code).toBe("PERMISSION_DENIED");
     await ui.view("policy");
     const deny = await ui.page.waitForSelector('.decision[data-decision="deny"] >> text=PaymentService/Charge', {
-      timeout: 15_000,
+      timeout: 30_000,
     });
     const text = (await deny.evaluate((e) => e.closest(".decision")?.textContent)) ?? "";
     expect(text).toContain("catalog");
     expect(text).toContain("services/catalog/weft.yaml");
     await ui.screenshot("policy");
-  });
+  }, 60_000);
 
   it("draws the order's calls on the topology with their rate, its methods' traffic, and the logs", async () => {
     await ui.view("topology");

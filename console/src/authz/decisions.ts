@@ -1,24 +1,9 @@
-// Authorization decisions as the console keeps them, read back from the span events the mesh
+// Authorization decisions read back from the span events the mesh
 // emits (the contract: mesh/src/telemetry/authz.ts).
 
 import { authzAttributes, authzEventName } from "@weft/mesh";
 import type { SpanRecord } from "../otlp/model.ts";
-
-export interface AuthzDecision {
-  timeMs: number;
-  decision: "allow" | "deny";
-  /** The workload that decided (the callee): the span's service. */
-  workload: string;
-  /** SPIFFE id of the caller, "" when the peer had none. */
-  caller: string;
-  method: string;
-  policy: string;
-  /** -1 when no rule matched. */
-  rule: number;
-  reason: string;
-  traceId: string;
-  spanId: string;
-}
+import type { AuthzDecision } from "./decision.ts";
 
 export function decisionsOf(span: SpanRecord): AuthzDecision[] {
   const decisions: AuthzDecision[] = [];
@@ -41,10 +26,4 @@ export function decisionsOf(span: SpanRecord): AuthzDecision[] {
     });
   }
   return decisions;
-}
-
-/** The workload (service account) of a SPIFFE id or principal: `.../sa/orders` → `orders`. */
-export function workloadOf(caller: string): string | undefined {
-  const match = /\/ns\/[^/]+\/sa\/([^/]+)$/.exec(caller);
-  return match?.[1];
 }

@@ -2,8 +2,7 @@
 // for a deny the manifest entry that would grant it.
 
 import { type ConsoleApp, type Grant, gatewayWorkload, manifestMethod, ownerOf, splitPath } from "../app.ts";
-import type { AuthzDecision } from "../authz/decisions.ts";
-import { workloadOf } from "../authz/decisions.ts";
+import { type AuthzDecision, workloadOf } from "../authz/decision.ts";
 
 export interface MatrixCell {
   caller: string;

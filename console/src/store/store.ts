@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { AuthzDecision } from "../authz/decisions.ts";
+import type { AuthzDecision } from "../authz/decision.ts";
 import type { LogLevel, LogRecord } from "../logs/parse.ts";
 import { logLevels } from "../logs/parse.ts";
 import type { SpanRecord } from "../otlp/model.ts";

@@ -1,8 +1,7 @@
 // The app as a graph: services, the gateway, NATS and the databases, with edges from the manifests
 // (declared calls, published and consumed events) and the live traffic and denies laid over them.
 import { type ConsoleApp, type Grant, gatewayWorkload } from "../app.ts";
-import type { AuthzDecision } from "../authz/decisions.ts";
-import { workloadOf } from "../authz/decisions.ts";
+import { type AuthzDecision, workloadOf } from "../authz/decision.ts";
 import { trafficKey } from "../traffic/keys.ts";
 import type { RedSummary } from "../traffic/windows.ts";
 

@@ -2,7 +2,7 @@
 // server code reaches the bundle).
 import { useEffect, useRef, useState } from "preact/hooks";
 
-export type { AuthzDecision } from "../../src/authz/decisions.ts";
+export type { AuthzDecision } from "../../src/authz/decision.ts";
 export type { DeadLetter, StreamView } from "../../src/events/jetstream.ts";
 export type { CallResult } from "../../src/explorer/call.ts";
 export type { FieldSchema, MessageSchema, RpcInfo } from "../../src/explorer/descriptors.ts";
