@@ -2,11 +2,32 @@
 // `weft traces`, `weft authz` and `weft events` read it. Over HTTP rather than by importing the
 // package: @weft/cli does not depend on the console, and the console holds the live state
 // (traffic windows, the bus connection) that only the running process has.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { findAppRoot } from "@weft/mesh/app";
 
-/** Where the console is: --console, else WEFT_CONSOLE_URL, else 127.0.0.1 on WEFT_CONSOLE_PORT (9400). */
+/** The file in weft dev's data folder that holds the running console's URL. */
+export function consoleUrlFile(dataDir: string): string {
+  return join(dataDir, "console.url");
+}
+
+/**
+ * Where the console is: --console, else WEFT_CONSOLE_URL, else the URL the running `weft dev` of
+ * this app recorded in its data folder (it may have moved off a taken 9400), else 127.0.0.1 on
+ * WEFT_CONSOLE_PORT (9400).
+ */
 export function consoleUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const url = flag ?? env.WEFT_CONSOLE_URL ?? `http://127.0.0.1:${env.WEFT_CONSOLE_PORT || 9400}`;
+  const url = flag ?? env.WEFT_CONSOLE_URL ?? recordedUrl(env) ?? `http://127.0.0.1:${env.WEFT_CONSOLE_PORT || 9400}`;
   return url.replace(/\/+$/, "");
+}
+
+function recordedUrl(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const dataDir = resolve(findAppRoot(process.cwd(), env), env.WEFT_DATA_DIR || ".data");
+    return readFileSync(consoleUrlFile(dataDir), "utf8").trim() || undefined;
+  } catch {
+    return undefined; // outside an app, or no console recorded: the default
+  }
 }
 
 /** No console answered at the URL: one line that says what to do. */

@@ -1,8 +1,10 @@
 // The development console `weft dev` serves beside the app (@weft/console). It is a development
 // tool only: @weft/cli does not depend on it, so an app that has not installed it runs without one,
 // and no image ever contains it.
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, derivedGrants, gatewayWorkload, loadContracts } from "@weft/mesh/app";
+import { consoleUrlFile } from "../console-api.ts";
 import type { Platform } from "./platform.ts";
 import type { LineSink } from "./processes.ts";
 import type { WorkloadState } from "./supervisor.ts";
@@ -83,6 +85,9 @@ export async function startDevConsole(
     descriptors: join(app.root, "gen", "weft.binpb"),
     identity: { caDir: join(options.dataDir, "mesh"), policyDir: join(app.root, "istio") },
   });
+  // Where `weft traces`, `weft authz` and `weft events` find it, also when 9400 was taken.
+  const urlFile = consoleUrlFile(options.dataDir);
+  writeFileSync(urlFile, `${started.url}\n`);
   return {
     note: undefined,
     console: {
@@ -104,7 +109,10 @@ export async function startDevConsole(
           grants,
         });
       },
-      close: () => started.close(),
+      close: async () => {
+        rmSync(urlFile, { force: true });
+        await started.close();
+      },
     },
   };
 }
