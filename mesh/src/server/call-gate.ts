@@ -80,6 +80,7 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
   #requestId: string | undefined;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #defaultDeadline: number | undefined;
   #failure: unknown;
   #ended = false;
   metadata!: Metadata;
@@ -121,6 +122,7 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
     }
     const { defaultDeadlineMs } = this.options;
     if (defaultDeadlineMs !== undefined && !Number.isFinite(this.deadlineMs())) {
+      this.#defaultDeadline = Date.now() + defaultDeadlineMs;
       this.#timer = setTimeout(() => this.expire(), defaultDeadlineMs);
     }
     attachAdmitted(metadata, this);
@@ -202,6 +204,11 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
     return this.#requestId;
   }
 
+  get deadline(): Date | undefined {
+    const ms = this.deadlineMs();
+    return Number.isFinite(ms) ? new Date(ms) : undefined;
+  }
+
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
@@ -221,9 +228,11 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
 
   // --- the end of the call ----------------------------------------------------------------------
 
+  /** The caller's deadline, else the server's default one; Infinity without either. */
   private deadlineMs(): number {
     const deadline = this.call.getDeadline();
-    return deadline instanceof Date ? deadline.getTime() : deadline;
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+    return Number.isFinite(ms) ? ms : (this.#defaultDeadline ?? Infinity);
   }
 
   /** The server's own default deadline passed: the caller is told now, the handler's signal aborts. */
