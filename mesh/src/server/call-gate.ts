@@ -106,13 +106,16 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
     this.guarded.metrics.started();
     const parent = extractTraceContext(metadata);
     this.principal = this.options.principalOf(this);
-    const verdict = this.options.authorization?.check(this, this.guarded.method.path);
+    const { authorization } = this.options;
+    const verdict = authorization?.check(this, this.guarded.method.path);
     // A denied call is always traced (denies are rare and must show); others as sampled.
     this.#span =
       verdict?.refusal === undefined ? this.guarded.spans.start(parent) : this.guarded.spans.startAlways(parent);
     this.#traceContext = this.#span === undefined ? parent : trace.setSpan(parent, this.#span);
-    if (verdict !== undefined) {
-      this.options.authorization?.report(verdict, this.#span);
+    if (authorization !== undefined && verdict !== undefined) {
+      // A deny is reported in the span's context, so that its log line carries the span's ids.
+      if (verdict.refusal === undefined) authorization.report(verdict, this, this.#span);
+      else otelContext.with(this.#traceContext, authorization.report, authorization, verdict, this, this.#span);
       if (verdict.refusal !== undefined) {
         this.#failure = verdict.refusal;
         // Never passed on: grpc-js's handler does not even start reading the body.
