@@ -5,12 +5,17 @@
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
+import * as sdkTrace from "@opentelemetry/sdk-trace";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createLogger, type Logger, type MeshConfig, meshConfigFromEnv } from "@weft/mesh";
 import pino from "pino";
 import { loadOrCreateCa, localCaIssuer, spiffeId } from "../../mesh/src/identity/index.ts";
+import { sdkSampler, setTracesSampling, tracesSamplingFromEnv } from "../../mesh/src/telemetry/index.ts";
 
-/** Registers a real tracer provider (always-on sampling, batch processor) whose exporter discards. */
+/**
+ * Registers a real tracer provider (batch processor) whose exporter discards, sampling as the mesh
+ * does: OTEL_TRACES_SAMPLER / _ARG, always on when unset.
+ */
 export function startNoopSdkTracing(): () => Promise<void> {
   const exporter: SpanExporter = {
     export(_spans: ReadableSpan[], done) {
@@ -18,7 +23,12 @@ export function startNoopSdkTracing(): () => Promise<void> {
     },
     async shutdown() {},
   };
-  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  const sampling = tracesSamplingFromEnv(process.env);
+  setTracesSampling(sampling);
+  const provider = new TracerProvider({
+    sampler: sdkSampler(sampling, sdkTrace),
+    spanProcessors: [new BatchSpanProcessor({ exporter })],
+  });
   trace.setGlobalTracerProvider(provider);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());

@@ -1,7 +1,7 @@
 // P1 mesh overhead: unary Echo through a Weft server+client (mTLS, policy, tracing SDK with a
 // discarding exporter, metrics, breaker, access log) against bare grpc-js client+server with the
 // same certificates, codecs and handler.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ChildHandle, startChild } from "../harness/child.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
@@ -123,8 +123,8 @@ export async function runP1(context: BenchContext): Promise<Section> {
   });
 
   const limits: string[] = [
-    "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing: on the server, an AbortController per call, the interceptor chain (observe → requirePeerIdentity → authorizeByPolicy) as nested async functions, AsyncLocalStorage for the incoming call, a server span with context.with (the SDK is on, with a no-op exporter), the RED metric updates; on the client, the breaker and bulkhead (cockatiel) promise chains, a client span with W3C header injection, deadline and header propagation and metrics. The extra allocations show up as garbage-collector time. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio.",
-    "Already done after the first measurement (0.61 / 0.34 / 0.46 at c = 1 / 32 / 256, p99 1.56×): the verified principal is cached per TLS connection instead of grpc-js parsing the peer certificate on every call (it was the hottest Weft function, ~20% of the server's CPU); no per-call deadline timer when the caller sent a deadline (grpc-js already enforces it and cancels the call); policy decisions cached per (caller, method); prom-client label children looked up once per method; the access-log line is not built when its level is off. What would close the rest: skip the bulkhead's queue bookkeeping while under its limit, flatten the interceptor chain into one function, and sample spans (a parent-based ratio sampler) so unsampled calls create no span objects. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
+    "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing. On the server, one object per call (the call gate, `mesh/src/server/call-gate.ts`, a grpc-js server interceptor that decides authorization when the headers arrive, so a denied call is never decoded), the W3C trace-context parse, a server span (the SDK is on, always-on sampling unless OTEL_TRACES_SAMPLER says otherwise, with a no-op exporter), AsyncLocalStorage for the incoming call and its trace context, the RED metric updates (plain counters handed to prom-client when scraped; the duration histogram is prom-client's). On the client: cockatiel's bulkhead (the breaker is only entered while it holds failures or is not closed), a client span with W3C header injection, deadline and header propagation and metrics. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio; with always-on sampling the spans (ids, attributes, the batch processor) are most of what is left.",
+    "Done so far: the verified principal cached per TLS connection; no per-call deadline timer when the caller sent a deadline; policy decisions cached per (caller, method); the interceptor chain replaced by the call gate; the AbortController, response trailers and request id made only when a handler asks; span names, options and attributes and the metric label sets bound once per method; OTEL_TRACES_SAMPLER honoured by the mesh before any span object exists (an unsampled call allocates none); generated codecs hand grpc-js the encoded bytes without a copy. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
   ];
   if (context.profile) limits.push(...(await profileWeft(dirs, dir, context.log)));
 
@@ -135,7 +135,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
     goals,
     method: [
       `Two server processes (Weft: \`createMesh\` + \`serve\`; bare: grpc-js \`Server.addService(EchoServiceDefinition)\`) and one client process per variant; the client is part of what is compared (Weft: \`mesh.connect\` — deadline, breaker + bulkhead (cockatiel), client span, metrics, SPIFFE server check; bare: grpc-js \`Client.makeUnaryRequest\` with a deadline). Both sides present certificates issued by the same local CA (\`mesh/src/identity\`), ECDSA P-256, and require client certificates. Same handler (\`async (r) => ({ text: r.text })\`), same generated codecs, a 64-byte request.`,
-      "Weft processes run the OpenTelemetry SDK (`TracerProvider`, always-on sampling, `BatchSpanProcessor`) with an exporter that discards, prom-client RED metrics, the AuthorizationPolicy engine with a policy allowing exactly the caller's SPIFFE principal, and pino at `info` writing to /dev/null (a successful call logs at debug, so nothing per call).",
+      "Weft processes run the OpenTelemetry SDK (`TracerProvider`, always-on sampling unless `OTEL_TRACES_SAMPLER` is set, `BatchSpanProcessor`) with an exporter that discards, prom-client RED metrics, the AuthorizationPolicy engine with a policy allowing exactly the caller's SPIFFE principal, and pino at `info` writing to /dev/null (a successful call logs at debug, so nothing per call).",
       `Closed loop at concurrency 1, 32 and 256 over one HTTP/2 connection for ${context.stepMs / 1000} s per round, ${context.rounds} rounds, variants alternating order each round; the median of rounds is reported and the ratio is the median of per-round paired ratios. Latency: open model at a fixed ${rate} req/s (half of the slower variant's c=32 throughput, decided in the same run), latency counted from each request's scheduled start.`,
     ],
     limits,
@@ -144,7 +144,14 @@ export async function runP1(context: BenchContext): Promise<Section> {
   };
 }
 
-/** One extra, separate round with `--cpu-prof` on the Weft server and client. */
+/** How long the profiled load runs, after a warm-up that the summary leaves out. */
+const profiledLoadMs = 5_000;
+
+/**
+ * One extra, separate round with `--cpu-prof` on the Weft server and client: a warm-up, then the
+ * measured load; only the load's samples are summarized (start-up and module loading are not what
+ * P1 measures).
+ */
 async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => void): Promise<string[]> {
   const serverProf = join(dir, "prof-server");
   const clientProf = join(dir, "prof-client");
@@ -154,7 +161,8 @@ async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => v
     { kind: "weft-echo", address: server.address, ...dirs },
     { processes: 1, sdkTracing: true, cpuProfDir: clientProf },
   );
-  await drivers.closed(32, 200_000, 3_000);
+  await drivers.closed(32, 200_000, 1_500);
+  await drivers.closed(32, 1_000_000, profiledLoadMs);
   await drivers.close();
   await server.child.close();
   const out: string[] = [];
@@ -164,9 +172,37 @@ async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => v
   ] as const) {
     const file = profilesIn(folder)[0];
     if (file === undefined) continue;
-    const lines = profileMarkdown(title, summarizeProfile(file));
+    const lines = profileMarkdown(title, summarizeProfile(lastSamples(file, profiledLoadMs)));
     for (const line of lines) if (line !== "") log(`  ${line}`);
     out.push(...lines);
   }
   return out;
+}
+
+/**
+ * A copy of a V8 CPU profile with only the samples of its last `ms` before the process began to
+ * exit (the profile ends at exit; closing takes well under the margin left out).
+ */
+function lastSamples(file: string, ms: number): string {
+  const profile = JSON.parse(readFileSync(file, "utf8")) as {
+    startTime: number;
+    endTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const closingUs = 300_000;
+  const from = profile.endTime - closingUs - ms * 1000;
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((sample, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= from && at <= profile.endTime - closingUs) {
+      samples.push(sample);
+      timeDeltas.push(profile.timeDeltas[i] ?? 0);
+    }
+  });
+  const trimmed = file.replace(/\.cpuprofile$/, ".load.cpuprofile");
+  writeFileSync(trimmed, JSON.stringify({ ...profile, samples, timeDeltas }));
+  return trimmed;
 }

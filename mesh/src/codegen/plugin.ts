@@ -32,6 +32,8 @@ function generateTs(schema: Schema): void {
 /** The grpc-js definition: the wire paths and the protobuf-es codecs of every method. */
 function printDefinition(f: GeneratedFile, service: DescService): void {
   const { create, fromBinary, toBinary } = f.runtime;
+  // The encoded bytes go to grpc-js without a copy.
+  const bufferOf = f.import("bufferOf", runtimePackage);
   f.print(f.jsDoc(`The grpc-js ServiceDefinition of ${service.typeName}: wire paths and codecs.`));
   f.print(f.export("const", `${service.name}Definition`), " = {");
   for (const method of service.methods) {
@@ -42,7 +44,7 @@ function printDefinition(f: GeneratedFile, service: DescService): void {
     f.print("    requestStream: ", isClientStreaming(method), ",");
     f.print("    responseStream: ", isServerStreaming(method), ",");
     f.print("    requestSerialize: (value: ", initShape(f, method, "input"), "): Buffer =>");
-    f.print("      Buffer.from(", toBinary, "(", input, ", ", create, "(", input, ", value))),");
+    f.print("      ", bufferOf, "(", toBinary, "(", input, ", ", create, "(", input, ", value))),");
     f.print(
       "    requestDeserialize: (bytes: Buffer): ",
       f.importShape(method.input),
@@ -53,7 +55,7 @@ function printDefinition(f: GeneratedFile, service: DescService): void {
       ", bytes),",
     );
     f.print("    responseSerialize: (value: ", initShape(f, method, "output"), "): Buffer =>");
-    f.print("      Buffer.from(", toBinary, "(", output, ", ", create, "(", output, ", value))),");
+    f.print("      ", bufferOf, "(", toBinary, "(", output, ", ", create, "(", output, ", value))),");
     f.print(
       "    responseDeserialize: (bytes: Buffer): ",
       f.importShape(method.output),

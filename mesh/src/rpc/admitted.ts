@@ -11,6 +11,8 @@ export interface AdmittedCall {
   readonly principal: string | undefined;
   /** The caller's `x-request-id`, or one made up for this call. */
   readonly requestId: string;
+  /** When the caller stops waiting (or the server's default deadline); undefined when neither is set. */
+  readonly deadline: Date | undefined;
   /** Aborted when the call is cancelled, its deadline passes or the server shuts down (made on first use). */
   readonly signal: AbortSignal;
   /** Runs `work` inside the call's trace context. */

@@ -10,6 +10,7 @@ import {
 } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ServiceBinding } from "./binding.ts";
+import { bufferOf } from "./codec.ts";
 
 /** A client of a service known only by its descriptor: one function per method, by its localName. */
 export type DynamicClient = Record<
@@ -34,7 +35,7 @@ function methodDefinition(service: DescService, method: DescMethod): MethodDefin
   const encode =
     <D extends DescMethod["input"]>(desc: D) =>
     (value: Message): Buffer =>
-      Buffer.from(toBinary(desc, isMessage(value, desc) ? value : create(desc, value as MessageInitShape<D>)));
+      bufferOf(toBinary(desc, isMessage(value, desc) ? value : create(desc, value as MessageInitShape<D>)));
   return {
     path: `/${service.typeName}/${method.name}`,
     requestStream: streams.client.includes(method.methodKind),

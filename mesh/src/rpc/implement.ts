@@ -299,11 +299,7 @@ class HandlerContext implements CallContext {
   }
 
   get deadline(): Date | undefined {
-    if (this.#deadline === null) {
-      const defaultMs = this.serving.options.defaultDeadlineMs;
-      this.#deadline =
-        toDate(this.call.getDeadline()) ?? (defaultMs === undefined ? undefined : new Date(Date.now() + defaultMs));
-    }
+    if (this.#deadline === null) this.#deadline = this.lifetime.deadline;
     return this.#deadline;
   }
 
@@ -381,6 +377,10 @@ class LocalCall implements AdmittedCall {
 
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  get deadline(): Date | undefined {
+    return Number.isFinite(this.#deadline) ? new Date(this.#deadline) : undefined;
   }
 
   run<A extends unknown[], R>(work: (...args: A) => R, ...args: A): R {

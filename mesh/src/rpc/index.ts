@@ -5,6 +5,7 @@ export { methodsOf } from "./binding.ts";
 export { currentCall } from "./call-store.ts";
 export type { CallHooks, ClientTransport, CreateTransportOptions, OutgoingCall } from "./client.ts";
 export { createClient, createTransport, defaultTimeoutMs } from "./client.ts";
+export { bufferOf } from "./codec.ts";
 export type { DynamicClient } from "./dynamic.ts";
 export { dynamicBinding } from "./dynamic.ts";
 export type { FieldViolation, RpcErrorOptions } from "./errors.ts";

@@ -51,10 +51,6 @@ export class Authorization {
     }
     const verdict = this.decided(principal, path);
     if (verdict.outcome.allowed) return verdict;
-    this.logger.info(
-      { request_id: call.requestId, rpc: path, peer: principal, reason: verdict.outcome.reason },
-      "rbac denied",
-    );
     return { outcome: verdict.outcome, refusal: new RpcError(Code.PERMISSION_DENIED, accessDeniedMessage) };
   }
 
@@ -86,9 +82,19 @@ export class Authorization {
     return verdict;
   }
 
-  /** Reports a decision on the call's server span: every deny, allows as the recorder samples them. */
-  report(verdict: Verdict, span: Span | undefined): void {
+  /**
+   * Reports a decision on the call's server span: every deny, allows as the recorder samples them.
+   * Run inside the span's context: the "rbac denied" line carries its trace and span ids, which is
+   * how the console pairs the line with the span's event.
+   */
+  report(verdict: Verdict, call: CallToDecide, span: Span | undefined): void {
+    const { outcome } = verdict;
     // A call without a recording span has nowhere to put an allow.
-    if (verdict.refusal !== undefined || span?.isRecording()) this.record(verdict.outcome, span);
+    if (verdict.refusal !== undefined || span?.isRecording()) this.record(outcome, span);
+    if (outcome.allowed || verdict.refusal?.code !== Code.PERMISSION_DENIED) return;
+    this.logger.info(
+      { request_id: call.requestId, rpc: outcome.method, peer: outcome.caller, reason: outcome.reason },
+      "rbac denied",
+    );
   }
 }

@@ -80,6 +80,7 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
   #requestId: string | undefined;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #defaultDeadline: number | undefined;
   #failure: unknown;
   #ended = false;
   metadata!: Metadata;
@@ -105,13 +106,16 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
     this.guarded.metrics.started();
     const parent = extractTraceContext(metadata);
     this.principal = this.options.principalOf(this);
-    const verdict = this.options.authorization?.check(this, this.guarded.method.path);
+    const { authorization } = this.options;
+    const verdict = authorization?.check(this, this.guarded.method.path);
     // A denied call is always traced (denies are rare and must show); others as sampled.
     this.#span =
       verdict?.refusal === undefined ? this.guarded.spans.start(parent) : this.guarded.spans.startAlways(parent);
     this.#traceContext = this.#span === undefined ? parent : trace.setSpan(parent, this.#span);
-    if (verdict !== undefined) {
-      this.options.authorization?.report(verdict, this.#span);
+    if (authorization !== undefined && verdict !== undefined) {
+      // A deny is reported in the span's context, so that its log line carries the span's ids.
+      if (verdict.refusal === undefined) authorization.report(verdict, this, this.#span);
+      else otelContext.with(this.#traceContext, authorization.report, authorization, verdict, this, this.#span);
       if (verdict.refusal !== undefined) {
         this.#failure = verdict.refusal;
         // Never passed on: grpc-js's handler does not even start reading the body.
@@ -121,6 +125,7 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
     }
     const { defaultDeadlineMs } = this.options;
     if (defaultDeadlineMs !== undefined && !Number.isFinite(this.deadlineMs())) {
+      this.#defaultDeadline = Date.now() + defaultDeadlineMs;
       this.#timer = setTimeout(() => this.expire(), defaultDeadlineMs);
     }
     attachAdmitted(metadata, this);
@@ -202,6 +207,11 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
     return this.#requestId;
   }
 
+  get deadline(): Date | undefined {
+    const ms = this.deadlineMs();
+    return Number.isFinite(ms) ? new Date(ms) : undefined;
+  }
+
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
@@ -221,9 +231,11 @@ class GatedCall implements ServerInterceptingCallInterface, InterceptingServerLi
 
   // --- the end of the call ----------------------------------------------------------------------
 
+  /** The caller's deadline, else the server's default one; Infinity without either. */
   private deadlineMs(): number {
     const deadline = this.call.getDeadline();
-    return deadline instanceof Date ? deadline.getTime() : deadline;
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+    return Number.isFinite(ms) ? ms : (this.#defaultDeadline ?? Infinity);
   }
 
   /** The server's own default deadline passed: the caller is told now, the handler's signal aborts. */

@@ -8,7 +8,7 @@ export type { MetricsServer, MetricsServerOptions } from "./metrics-server.ts";
 export { startMetricsServer } from "./metrics-server.ts";
 export { extractTraceContext, injectTraceContext } from "./propagation.ts";
 export type { TracesSampling } from "./sampling.ts";
-export { sampledParent, setTracesSampling, tracesSamplingFromEnv } from "./sampling.ts";
+export { sampledParent, sdkSampler, setTracesSampling, tracesSamplingFromEnv } from "./sampling.ts";
 export type { RpcSide, RpcSpanMethod } from "./spans.ts";
 export { endRpcSpan, RpcSpanTemplate, startRpcSpan } from "./spans.ts";
 export { statusName } from "./status.ts";

@@ -80,10 +80,21 @@ export function alwaysSampled(parent: Context): Context {
 }
 
 /**
- * The SDK sampler the mesh's own NodeSDK runs: mesh RPC spans were decided already (see above),
- * everything else is sampled as the environment says.
+ * The SDK sampler for a process of the mesh (its own NodeSDK, or a provider a program registers):
+ * the same OTEL_TRACES_SAMPLER the mesh reads, as the SDK's samplers. Mesh RPC spans were decided
+ * before they were started (above); every other span is decided here.
  */
-export function meshSdkSampler(others: Sampler): Sampler {
+export function sdkSampler(sampling: TracesSampling, sdk: typeof import("@opentelemetry/sdk-trace")): Sampler {
+  const ratio =
+    sampling.ratio >= 1
+      ? new sdk.AlwaysOnSampler()
+      : sampling.ratio <= 0
+        ? new sdk.AlwaysOffSampler()
+        : new sdk.TraceIdRatioBasedSampler(sampling.ratio);
+  return trustingMesh(sampling.parentBased ? new sdk.ParentBasedSampler({ root: ratio }) : ratio);
+}
+
+function trustingMesh(others: Sampler): Sampler {
   const sampled: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
   return {
     shouldSample(context, traceId, spanName, spanKind, attributes, links) {

@@ -1,7 +1,7 @@
 import { context, propagation } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { meshSdkSampler, setTracesSampling, tracesSamplingFromEnv } from "./sampling.ts";
+import { sdkSampler, setTracesSampling, tracesSamplingFromEnv } from "./sampling.ts";
 
 export interface TracingOptions {
   /** service.name of exported spans, unless the operator sets OTEL_SERVICE_NAME. */
@@ -59,16 +59,8 @@ async function start(options: TracingOptions): Promise<ShutdownTracing> {
     import("@opentelemetry/sdk-node"),
     import("@opentelemetry/sdk-trace"),
   ]);
-  // The same OTEL_TRACES_SAMPLER the mesh reads, as the SDK's samplers: mesh RPC spans were
-  // decided before they were started (sampling.ts), every other span is decided here.
-  const ratio =
-    sampling.ratio >= 1
-      ? new samplers.AlwaysOnSampler()
-      : sampling.ratio <= 0
-        ? new samplers.AlwaysOffSampler()
-        : new samplers.TraceIdRatioBasedSampler(sampling.ratio);
   const sdk = new NodeSDK({
-    sampler: meshSdkSampler(sampling.parentBased ? new samplers.ParentBasedSampler({ root: ratio }) : ratio),
+    sampler: sdkSampler(sampling, samplers),
     // The operator's OTEL_SERVICE_NAME overrides the name compiled into the service.
     serviceName: isSet(env.OTEL_SERVICE_NAME) ? undefined : options.serviceName,
     instrumentations: [],

@@ -5,7 +5,7 @@ import { SpanKind } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { EchoServiceBinding, type EchoServiceHandlers } from "@weft/gen/weft/echo/v1/echo_weft.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authzAttributes, authzEventName, Code, provide, RpcError } from "../../src/index.ts";
+import { authzAttributes, authzEventName, Code, createLogger, createMesh, provide, RpcError } from "../../src/index.ts";
 import { address, TestWorld } from "../support/workloads.ts";
 import { type InMemoryTracing, startInMemoryTracing } from "./in-memory-tracing.ts";
 
@@ -44,11 +44,19 @@ const handlers: EchoServiceHandlers = {
 let tracing: InMemoryTracing;
 const world = new TestWorld(policies);
 let port: number;
+/** The server's log lines, parsed. */
+const lines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   tracing = startInMemoryTracing();
-  const server = await (await world.mesh("back")).serve([provide(EchoServiceBinding, handlers)]);
-  port = server.port;
+  const logger = createLogger({
+    service: "back",
+    level: "info",
+    destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const back = await createMesh({ name: "back", config: world.config({ logLevel: "info" }), logger });
+  world.meshes.push(back);
+  port = (await back.serve([provide(EchoServiceBinding, handlers)])).port;
 });
 
 afterAll(async () => {
@@ -102,6 +110,9 @@ describe("authorization decisions as span events", () => {
     ]);
     // Denies are never sampled away.
     expect(again).toHaveLength(1);
+    // Each deny's log line names the span that carries its event: one deny, however it is read.
+    const denied = lines.filter((line) => line.msg === "rbac denied");
+    expect(denied.map((line) => line.span_id)).toEqual(serverSpans().map((span) => span.spanContext().spanId));
     for (const span of serverSpans()) expect(span.attributes["rpc.grpc.status_code"]).toBe(Code.PERMISSION_DENIED);
   });
 
