@@ -104,7 +104,7 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
   ).catch((error: unknown) => {
     // Nothing was served: leave nothing behind either (health, reflection, the server's timers).
     server.forceShutdown();
-    throw error;
+    throw bindFailure(error, options.host, options.port);
   });
   const setServing = (serving: boolean) => {
     for (const name of ["", ...names]) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
@@ -133,4 +133,16 @@ export async function startServer(options: ServeOptions): Promise<MeshServer> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * grpc-js reports a port it could not bind as "No address added out of total 1 resolved" (the
+ * cause, EADDRINUSE, is only in its debug log): the one case a user hits, said with its fix.
+ */
+function bindFailure(error: unknown, host: string, port: number): unknown {
+  if (!(error instanceof Error) || !/No address added/.test(error.message) || port === 0) return error;
+  return new Error(
+    `could not listen on ${host}:${port} (${error.message}): the port is most likely in use — stop what listens there, or set GRPC_PORT to another`,
+    { cause: error },
+  );
 }

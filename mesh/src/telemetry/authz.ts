@@ -1,5 +1,5 @@
 // The mesh's authorization decisions as telemetry: one span event per decision on the server span
-// of the call that was decided. The enforcer (server/interceptors.ts) calls it; the development
+// of the call that was decided. The enforcer (server/authorization.ts) calls it; the development
 // console reads the same names back (it imports them from @weft/mesh).
 //
 //   event name   authz.decision

@@ -158,3 +158,13 @@ describe("graceful shutdown", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
+
+describe("a port in use", () => {
+  it("is said with the port and the fix, not as grpc-js's 'No address added'", async () => {
+    const taken = await (await world.mesh("first")).serve([provide(EchoServiceBinding, handlers)]);
+    const second = await world.mesh("second", { port: taken.port });
+    await expect(second.serve([provide(EchoServiceBinding, handlers)])).rejects.toThrow(
+      new RegExp(`^could not listen on 127\\.0\\.0\\.1:${taken.port} .*in use .*GRPC_PORT`),
+    );
+  });
+});
