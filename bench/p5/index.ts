@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  databaseName,
+  dropServiceDatabases,
   freePort,
   type Platform,
   type PlatformOptions,
@@ -18,7 +18,6 @@ import {
 } from "@weft/cli/dev";
 import { type App, loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
-import postgres from "postgres";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import { lastLines, memoryOf } from "../harness/platform.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
@@ -294,14 +293,6 @@ async function timeEdit(platform: Platform, app: App, name: string): Promise<num
   }
 }
 
-async function dropDatabases(app: App, prefix: string): Promise<void> {
-  const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  try {
-    for (const service of app.services.filter((s) => s.database)) {
-      await admin.unsafe(`drop database if exists "${databaseName(prefix, service.name)}" with (force)`);
-      await admin.unsafe(`drop role if exists "${databaseName(prefix, service.name)}"`);
-    }
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
+function dropDatabases(app: App, prefix: string): Promise<void> {
+  return dropServiceDatabases(testServerUrl, prefix, app.services);
 }

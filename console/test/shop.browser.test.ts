@@ -13,7 +13,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, headers } from "@nats-io/transport-node";
 import {
   type DevConsole,
-  databaseName,
+  dropServiceDatabases,
   freePort,
   type Platform,
   runSeed,
@@ -23,7 +23,6 @@ import {
 import { gatewayWorkload, loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
 import type { Browser } from "playwright-core";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsolePage, launchBrowser, screenshotDir } from "./support/browser.ts";
 import { repositoryRoot } from "./support/mini-mesh.ts";
@@ -68,12 +67,7 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   await devConsole?.close();
-  const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  for (const service of app.services.filter((s) => s.database)) {
-    await admin.unsafe(`drop database if exists "${databaseName(databasePrefix, service.name)}" with (force)`);
-    await admin.unsafe(`drop role if exists "${databaseName(databasePrefix, service.name)}"`);
-  }
-  await admin.end();
+  await dropServiceDatabases(testServerUrl, databasePrefix, app.services);
   rmSync(dataDir, { recursive: true, force: true });
   if (process.env.WEFT_E2E_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
 }, 60_000);

@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { bundleNodeArgs, databaseName, freePort, type Platform, runSeed, startPlatform } from "@weft/cli/dev";
+import { bundleNodeArgs, dropServiceDatabases, freePort, type Platform, runSeed, startPlatform } from "@weft/cli/dev";
 import { loadApp } from "@weft/mesh/app";
 import { testServerUrl } from "@weft/mesh/data";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Face, type OrderView, Refused, restFace, rpcFace } from "./faces.ts";
 
@@ -41,12 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
-  const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
-  for (const service of app.services.filter((s) => s.database)) {
-    await admin.unsafe(`drop database if exists "${databaseName(databasePrefix, service.name)}" with (force)`);
-    await admin.unsafe(`drop role if exists "${databaseName(databasePrefix, service.name)}"`);
-  }
-  await admin.end();
+  await dropServiceDatabases(testServerUrl, databasePrefix, app.services);
   rmSync(dataDir, { recursive: true, force: true });
   if (process.env.WEFT_E2E_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
 }, 60_000);

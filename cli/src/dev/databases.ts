@@ -161,3 +161,25 @@ function writePasswords(store: PasswordStore, passwords: Record<string, string>)
   mkdirSync(dirname(store.file), { recursive: true });
   writeFileSync(store.file, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
 }
+
+/**
+ * Drops what `provideDatabases` made on a server of one's own (PG_URL): each service's database
+ * (closing its connections) and its role. For throwaway platforms (tests, benches) with a unique
+ * prefix; the embedded server needs none of it, its folder goes as a whole.
+ */
+export async function dropServiceDatabases(
+  pgUrl: string,
+  prefix: string,
+  services: readonly ServiceManifest[],
+): Promise<void> {
+  const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (const service of services.filter((s) => s.database)) {
+      const name = databaseName(prefix, service.name);
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.unsafe(`drop role if exists "${name}"`);
+    }
+  } finally {
+    await admin.end();
+  }
+}

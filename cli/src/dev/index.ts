@@ -2,7 +2,7 @@
 export type { BuildOutcome, Workload } from "./build.ts";
 export { bundleNodeArgs, WorkloadBuilder, workloadsOf } from "./build.ts";
 export { type DevConsole, startDevConsole } from "./console.ts";
-export { databaseName } from "./databases.ts";
+export { databaseName, dropServiceDatabases } from "./databases.ts";
 export type { NatsOutcome, NatsPlan } from "./nats.ts";
 export { natsInstallHint, provideNats } from "./nats.ts";
 export { freePort, isListening, waitFor } from "./network.ts";
