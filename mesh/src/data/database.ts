@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -76,11 +78,47 @@ async function migrateExclusively(url: string, migrationsFolder: string): Promis
   try {
     await sql`select pg_advisory_lock(hashtext('weft:migrations'))`;
     const db = drizzlePostgres(sql);
-    await migratePostgres(db, { migrationsFolder });
-    await migratePostgres(db, meshMigrations);
+    for (const config of [{ migrationsFolder }, meshMigrations]) {
+      await migratePostgres(db, config).catch((error: unknown) => {
+        throw migrationFailure(error, config.migrationsFolder);
+      });
+    }
   } finally {
     // Closing the session releases the lock, also when the migration failed.
     await sql.end({ timeout: 5 });
+  }
+}
+
+/** A migration PostgreSQL refused, said in one line: which file, what the server said, what to do. */
+export class MigrationError extends Error {
+  override readonly name = "MigrationError";
+}
+
+function migrationFailure(error: unknown, folder: string): MigrationError {
+  // drizzle wraps the server's error with the failing statement (DrizzleQueryError).
+  const query = error instanceof Error && "query" in error && typeof error.query === "string" ? error.query : "";
+  const server = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const said = server instanceof Error ? server.message : String(server);
+  const code =
+    server instanceof Error && "code" in server && typeof server.code === "string" ? ` (SQLSTATE ${server.code})` : "";
+  const file = fileHolding(folder, query);
+  return new MigrationError(
+    `migration ${file ?? `in ${folder}`} failed: ${said}${code} — fix it and start again; none of the pending migrations was applied (they run in one transaction)`,
+    { cause: error },
+  );
+}
+
+/** The migration file that holds `statement`, when one does. */
+function fileHolding(folder: string, statement: string): string | undefined {
+  const probe = statement.trim().slice(0, 200);
+  if (probe === "") return undefined;
+  try {
+    const name = readdirSync(folder)
+      .filter((file) => file.endsWith(".sql"))
+      .find((file) => readFileSync(join(folder, file), "utf8").includes(probe));
+    return name === undefined ? undefined : join(folder, name);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 export type { Database, OpenDatabaseOptions, OpenedDatabase, Queryable, Transaction } from "./database.ts";
-export { ensureDatabaseExists, openDatabase } from "./database.ts";
+export { ensureDatabaseExists, MigrationError, openDatabase } from "./database.ts";
 export { statusOfDatabaseError } from "./errors.ts";
 export type { TestDatabase } from "./test-database.ts";
 export { createTestDatabase, testServerUrl } from "./test-database.ts";
