@@ -138,7 +138,7 @@ export async function runP5(context: BenchContext): Promise<Section> {
       "`startPlatform` + `runSeed` from @weft/cli/dev — what `make up` (`weft dev`) runs after `npm ci` and `buf generate` — in a scratch data folder, with a private nats-server on a free port and free service ports; each workload runs `node --enable-source-maps` on its esbuild bundle (cli/src/dev/build.ts). Run twice in the same benchmark: on the embedded PostgreSQL (the default: one server under the data folder, a database and role per service) and on the machine's PostgreSQL through PG_URL (fresh databases, dropped after).",
       "“First start” is from the call on an empty data folder (so: bundles built, the embedded cluster initialised, roles and databases created, migrations, certificates, the seed) until the seed has run — when `weft dev` prints “is up”. “Warm start” stops that platform and starts it again on the same folder: bundles up to date, databases there, the seed run again.",
       "Memory is read from /proc a few seconds after start, idle: each workload's RSS; the PostgreSQL the platform started counts as the PSS of its server and backends (their shared buffers counted once), NATS likewise. With PG_URL the machine's own PostgreSQL is shared and not counted. The launcher itself (the CLI, here the benchmark process) is not counted.",
-      `“Idle commits” is the sum of pg_stat_database.xact_commit over the platform's databases, before and after ${idleSeconds} s of no requests, per second — once the seed's events are relayed and consumed (the first ${settleWindowSeconds} s window under 1 commit/s, at most ${settleMaxSeconds} s after the start).`,
+      `“Idle commits” is the sum of pg_stat_database.xact_commit over the platform's databases, before and after ${idleSeconds} s of no requests, per second — once the seed's events are relayed and consumed (the first ${settleWindowSeconds} s window under 1 commit/s, at most ${settleMaxSeconds} s after the start). PostgreSQL's autovacuum runs in those databases (one transaction each, counted per table in pg_stat_all_tables) are taken off: the server's doing, not the platform's.`,
       "“Restarted alone” is SIGTERM, then spawn → SERVING on grpc.health.v1 with the rest of the shop idle. “Source saved → serving again” writes one service's src/main.ts back unchanged under the watch mode (`watchPlatform`, what `weft dev` runs): the watcher's debounce, the bundle rebuilt by its esbuild context, the graceful stop, the start and SERVING.",
       "The loader rows load what every service imports (@weft/mesh and its dependencies) in a fresh process, 3 rounds alternating, medians: tsx compiling the sources (what `make up` ran before), Node's own type stripping (`--experimental-transform-types`, with a resolve hook for the generated code's `.js` specifiers, which plain stripping cannot load), tsc's output of the mesh, and the bundle.",
       "Before (main with PGlite, BENCHMARKS.md of commit ce3797d, measured on bf17852, this machine): all six services and the gateway started together 28.4 s to all healthy; services 657–728 MB RSS each (about 4.4 GB with the gateway's 279 MB); one restarted alone 2.0–2.5 s. PGlite is gone now, so it cannot be run side by side. Main with the embedded PostgreSQL and tsx (19b9b9d): 15.0 s to all healthy, 284–306 MB per process, 2.3–2.5 s restarted alone.",
@@ -223,8 +223,13 @@ async function measureMode(
       if ((await measureIdleCommits(target, settleWindowSeconds)).commitsPerSecond < 1) break;
     }
     const settled = (performance.now() - settleStart) / 1000;
-    const { commitsPerSecond: idleCommits } = await measureIdleCommits(target, idleSeconds);
-    context.log(`  P5 ${mode}: settled after ${settled.toFixed(0)} s`);
+    const idle = await measureIdleCommits(target, idleSeconds);
+    const idleCommits = idle.commitsPerSecond;
+    context.log(
+      `  P5 ${mode}: settled after ${settled.toFixed(0)} s; idle by database ${Object.entries(idle.byDatabase)
+        .map(([name, rate]) => `${name} ${rate.toFixed(2)}`)
+        .join(", ")}; autovacuum ${idle.autovacuumPerSecond.toFixed(2)}/s (not counted)`,
+    );
     context.log(`  P5 ${mode}: ${Math.round(memory.totalMb)} MB in all, ${idleCommits.toFixed(2)} commits/s idle`);
     const restartAlone = new Map<string, number>();
     for (const service of app.services) {
