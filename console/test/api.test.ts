@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startConsole, type WeftConsole } from "../src/console.ts";
 import { buildDescriptors } from "./support/mini-mesh.ts";
-import { span } from "./support/spans.ts";
+import { catalogChargeDenied, span } from "./support/spans.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "console-api-"));
 let console: WeftConsole;
@@ -21,17 +21,7 @@ beforeAll(async () => {
   console.ingestSpans([
     span({
       service: "payments",
-      events: [
-        {
-          name: "authz.decision",
-          timeMs: 1,
-          attributes: {
-            "authz.decision": "deny",
-            "authz.caller": "spiffe://cluster.local/ns/shop/sa/catalog",
-            "authz.method": "/shop.payments.v1.PaymentService/Charge",
-          },
-        },
-      ],
+      events: [catalogChargeDenied()],
     }),
   ]);
 }, 30_000);

@@ -10,7 +10,7 @@ import { main } from "@weft/cli";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startConsole, type WeftConsole } from "../src/console.ts";
 import { type PrivateNats, startPrivateNats } from "./support/nats.ts";
-import { span, traceA, traceB } from "./support/spans.ts";
+import { catalogChargeDenied, span, traceA, traceB } from "./support/spans.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "console-cli-"));
 let console: WeftConsole;
@@ -36,20 +36,7 @@ beforeAll(async () => {
       service: "payments",
       status: "error",
       statusMessage: "permission denied",
-      events: [
-        {
-          name: "authz.decision",
-          timeMs: 1,
-          attributes: {
-            "authz.decision": "deny",
-            "authz.caller": "spiffe://cluster.local/ns/shop/sa/catalog",
-            "authz.method": "/shop.payments.v1.PaymentService/Charge",
-            "authz.policy": "",
-            "authz.rule": -1,
-            "authz.reason": "no rule matched",
-          },
-        },
-      ],
+      events: [catalogChargeDenied({ "authz.policy": "", "authz.rule": -1, "authz.reason": "no rule matched" })],
     }),
   ]);
 }, 60_000);

@@ -1,5 +1,5 @@
 // Span records for unit tests: realistic defaults, overridable per test.
-import type { SpanRecord } from "../../src/otlp/model.ts";
+import type { SpanEvent, SpanRecord } from "../../src/otlp/model.ts";
 
 let next = 1;
 
@@ -27,5 +27,19 @@ export function span(overrides: Partial<SpanRecord> = {}): SpanRecord {
     links: [],
     scope: "weft-mesh",
     ...overrides,
+  };
+}
+
+/** The mesh's deny of `catalog` calling PaymentService/Charge, as a span event; `extra` adds attributes. */
+export function catalogChargeDenied(extra: SpanEvent["attributes"] = {}): SpanEvent {
+  return {
+    name: "authz.decision",
+    timeMs: 1,
+    attributes: {
+      "authz.decision": "deny",
+      "authz.caller": "spiffe://cluster.local/ns/shop/sa/catalog",
+      "authz.method": "/shop.payments.v1.PaymentService/Charge",
+      ...extra,
+    },
   };
 }
