@@ -69,32 +69,39 @@ export function createUpstreamGuard(options: ResilienceOptions): UpstreamGuard {
     failing = false;
   });
 
-  /** The attempt, marking a too-quick DEADLINE_EXCEEDED as not telling (see above). */
+  /** Marks a too-quick DEADLINE_EXCEEDED as not telling (see above). */
+  const classify = (error: unknown, started: number): void => {
+    const quick = performance.now() - started < minimumTellingDeadlineMs;
+    if (quick && error instanceof RpcError && error.code === Code.DEADLINE_EXCEEDED) notTelling.add(error);
+  };
+
+  /** The attempt as the breaker runs it when it must: failures classified before it counts them. */
   const timed = async <T>(attempt: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
       return await attempt();
     } catch (error) {
-      const quick = performance.now() - started < minimumTellingDeadlineMs;
-      if (quick && error instanceof RpcError && error.code === Code.DEADLINE_EXCEEDED) notTelling.add(error);
+      classify(error, started);
       throw error;
     }
   };
 
+  /** A failure of the fast path, counted by the breaker exactly as if the call had gone through it. */
+  const countFailure = async (error: unknown, started: number): Promise<never> => {
+    classify(error, started);
+    if (isUpstreamFailure(error)) await breaker.execute(() => Promise.reject(error)).catch(() => undefined);
+    throw error;
+  };
+
   /**
-   * The breaker's part. Closed and holding no failures (the usual case), the attempt runs as is and
-   * only a failure that may count is handed to the breaker, which counts it exactly as if the call
-   * had gone through it; otherwise (failures held, open, half-open) the call goes through it.
+   * The breaker's part. Closed and holding no failures (the usual case), the attempt runs as is —
+   * no wrapper, no extra promise on success — and only a failure is handed to the breaker;
+   * otherwise (failures held, open, half-open) the call goes through it.
    */
-  const throughBreaker = async <T>(attempt: () => Promise<T>): Promise<T> => {
+  const throughBreaker = <T>(attempt: () => Promise<T>): Promise<T> => {
     if (failing || breaker.state !== CircuitState.Closed) return breaker.execute(() => timed(attempt));
-    try {
-      return await timed(attempt);
-    } catch (error) {
-      // The breaker counts it (or, for a too-quick deadline, not); the caller gets the failure itself.
-      if (isUpstreamFailure(error)) await breaker.execute(() => Promise.reject(error)).catch(() => undefined);
-      throw error;
-    }
+    const started = performance.now();
+    return attempt().catch((error: unknown) => countFailure(error, started));
   };
 
   return {

@@ -92,6 +92,15 @@ export function createClient<Handlers, Client>(
   return client as Client;
 }
 
+/** Starts one call that ends in one response (unary, client streaming) on a channel. */
+type CallStarter = (
+  channel: Client,
+  metadata: Metadata,
+  callOptions: GrpcCallOptions,
+  callback: (error: ServiceError | null, response?: unknown) => void,
+  request: unknown,
+) => SurfaceCall;
+
 class MethodCaller {
   constructor(
     private readonly transport: ClientTransport,
@@ -100,18 +109,18 @@ class MethodCaller {
   ) {}
 
   readonly unary = (request: unknown, options: CallOptions = {}): Promise<unknown> =>
-    this.guarded(() =>
-      this.settle(request, options, (channel, metadata, callOptions, callback) =>
-        channel.makeUnaryRequest(
-          this.definition.path,
-          this.definition.requestSerialize,
-          this.definition.responseDeserialize,
-          request,
-          metadata,
-          callOptions,
-          callback,
-        ),
-      ),
+    this.guarded(() => this.settle(request, options, this.startUnary));
+
+  /** Made once per method, not per call: the request travels as an argument. */
+  private readonly startUnary: CallStarter = (channel, metadata, callOptions, callback, request) =>
+    channel.makeUnaryRequest(
+      this.definition.path,
+      this.definition.requestSerialize,
+      this.definition.responseDeserialize,
+      request,
+      metadata,
+      callOptions,
+      callback,
     );
 
   readonly clientStreaming = (requests: AsyncIterable<unknown>, options: CallOptions = {}): Promise<unknown> =>
@@ -160,28 +169,25 @@ class MethodCaller {
   }
 
   /** Runs a call that ends in one response, settling on the callback grpc-js calls once. */
-  private settle(
-    request: unknown,
-    options: CallOptions,
-    start: (
-      channel: Client,
-      metadata: Metadata,
-      callOptions: GrpcCallOptions,
-      callback: (error: ServiceError | null, response?: unknown) => void,
-    ) => SurfaceCall,
-  ): Promise<unknown> {
+  private settle(request: unknown, options: CallOptions, start: CallStarter): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const outgoing = this.outgoing(request, options);
       const hooks = this.transport.begin?.(outgoing);
       let release = unwatched;
       const channel = this.transport.channelFor(outgoing);
-      const call = start(channel, outgoing.metadata, { deadline: outgoing.deadline }, (error, response) => {
-        release();
-        const failure = error ? RpcError.fromServiceError(error) : undefined;
-        hooks?.finish?.(failure?.code ?? Code.OK, failure);
-        if (failure) reject(failure);
-        else resolve(response);
-      });
+      const call = start(
+        channel,
+        outgoing.metadata,
+        { deadline: outgoing.deadline },
+        (error, response) => {
+          release();
+          const failure = error ? RpcError.fromServiceError(error) : undefined;
+          hooks?.finish?.(failure?.code ?? Code.OK, failure);
+          if (failure) reject(failure);
+          else resolve(response);
+        },
+        request,
+      );
       release = watch(call, options, hooks?.signal);
     });
   }
@@ -262,7 +268,8 @@ function watch(call: SurfaceCall, options: CallOptions, hookSignal: AbortSignal 
 function toMetadata(input: CallOptions["metadata"]): Metadata {
   if (input instanceof Metadata) return input.clone();
   const metadata = new Metadata();
-  for (const [key, value] of Object.entries(input ?? {})) metadata.set(key, value);
+  if (input === undefined) return metadata;
+  for (const [key, value] of Object.entries(input)) metadata.set(key, value);
   return metadata;
 }
 

@@ -43,26 +43,23 @@ export interface AuthzOutcome {
 export interface AuthzTelemetryOptions {
   /** After the first allow of a caller and method, record one in this many. 1: every allow; 0: none. */
   allowSampleEvery?: number;
-  /** Distinct (caller, method) pairs remembered for sampling; the mesh bounds them anyway. */
-  maxPairs?: number;
 }
 
 /**
  * A recorder for one server: call it for every decision, with the call's server span (by default
- * the active one).
+ * the active one). Allows are counted per outcome object: the enforcer hands the same one for every
+ * call of a (caller, method) pair (it decides each pair once), so sampling costs no key per call.
  */
 export function authzTelemetry(
   options: AuthzTelemetryOptions = {},
 ): (outcome: AuthzOutcome, span?: Span | undefined) => void {
   const every = options.allowSampleEvery ?? 100;
-  const maxPairs = options.maxPairs ?? 10_000;
-  const allows = new Map<string, number>();
+  const allows = new WeakMap<AuthzOutcome, number>();
   return (outcome, span = trace.getActiveSpan()) => {
     if (outcome.allowed) {
       if (every <= 0) return;
-      const key = `${outcome.caller ?? ""}\u0000${outcome.method}`;
-      const seen = allows.get(key) ?? 0;
-      if (seen < maxPairs || allows.has(key)) allows.set(key, seen + 1);
+      const seen = allows.get(outcome) ?? 0;
+      allows.set(outcome, seen + 1);
       if (seen % every !== 0) return;
     }
     if (span === undefined || !span.isRecording()) return;

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, type Metric, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import { BoundHistogram } from "./bound-histogram.ts";
 import type { RpcSide } from "./spans.ts";
 import { statusName } from "./status.ts";
 
@@ -20,7 +21,7 @@ type HandledLabel = MethodLabel | "grpc_code";
 interface SideSeries {
   started: Counter<MethodLabel>;
   handled: Counter<HandledLabel>;
-  handling: Histogram<MethodLabel>;
+  handling: BoundHistogram;
 }
 
 /** One method's series on one side, with their labels bound (prom-client hashes label sets otherwise). */
@@ -72,7 +73,7 @@ export class RpcMetrics {
     if (bound === undefined) {
       const series = this.#series[side];
       const labels = methodLabels(method);
-      const handling = series.handling.labels(labels);
+      const handling = series.handling.bind(labels);
       // Counted in plain numbers and handed to prom-client when it is read: its label children
       // hash their label set on every increment, which a per-call path pays for measurably.
       let started = 0;
@@ -123,11 +124,11 @@ export class RpcMetrics {
           collect: flushCounts,
         });
       }),
-      handling: this.#shared(`grpc_${side}_handling_seconds`, Histogram, (registers) => {
-        return new Histogram({
+      // Bound per method once (see bound-histogram.ts): prom-client's children hash per observe.
+      handling: this.#shared(`grpc_${side}_handling_seconds`, BoundHistogram, (registers) => {
+        return new BoundHistogram({
           name: `grpc_${side}_handling_seconds`,
           help: `Histogram of response latency (seconds) of gRPC calls completed ${where}.`,
-          labelNames: ["grpc_service", "grpc_method"],
           buckets: durationBuckets,
           registers,
         });
@@ -139,12 +140,12 @@ export class RpcMetrics {
    * Reuses a series already on a shared registry (a server and a client exporting together), since
    * prom-client refuses to register one name twice.
    */
-  #shared<T extends Metric>(
+  #shared<T extends object>(
     name: string,
     type: abstract new (...args: never[]) => T,
     create: (registers: Registry[]) => T,
   ): T {
-    const existing = this.registry.getSingleMetric(name);
+    const existing: unknown = this.registry.getSingleMetric(name);
     if (existing === undefined) return create([this.registry]);
     if (existing instanceof type) return existing;
     throw new Error(`metric ${name} is already registered with a different type`);
