@@ -221,6 +221,10 @@ describe("the order saga", () => {
     await settle(client, first.id, alice, OrderStatus.CONFIRMED);
     expect(world.payments.succeededFor(first.id)).toHaveLength(1);
     expect(world.inventory.available.get(p)).toBe(9);
+    // A retry is answered with its order even once the catalog would not price it any more.
+    world.catalog.products.get(p)!.active = false;
+    expect((await place(items, "tok_visa", "key-1")).id).toBe(first.id);
+    world.catalog.products.get(p)!.active = true;
     // The same key from another user is another order.
     const bobs = await client.placeOrder({ items, paymentMethod: "tok_visa", idempotencyKey: "key-1" }, bob);
     expect(bobs.order?.id).not.toBe(first.id);
