@@ -77,6 +77,33 @@ describe("the order saga", () => {
       ]);
   });
 
+  it("one lease from PlaceOrder to the end: each step goes straight on with the next, no claim between", async () => {
+    const leaseOf = async (id: string) =>
+      (await service.db.select({ token: sagas.leaseToken }).from(sagas).where(eq(sagas.orderId, id)))[0]?.token;
+    let placedLease: string | null | undefined;
+    let leaseAtCharge: string | null | undefined;
+    let placedRead!: () => void;
+    const read = new Promise<void>((resolve) => {
+      placedRead = resolve;
+    });
+    // Held at the charge until the lease PlaceOrder wrote has been read, so both reads see a live saga.
+    world.payments.beforeCharge = async (orderId) => {
+      await read;
+      leaseAtCharge = await leaseOf(orderId);
+    };
+    try {
+      const placed = await place([{ productId: product(1), quantity: 1 }]);
+      placedLease = await leaseOf(placed.id);
+      placedRead();
+      expect((await settle(client, placed.id, alice)).status).toBe(OrderStatus.CONFIRMED);
+    } finally {
+      world.payments.beforeCharge = undefined;
+    }
+    expect(placedLease).toEqual(expect.any(String));
+    // A claim by the loop would have stamped a token of its own.
+    expect(leaseAtCharge).toBe(placedLease);
+  });
+
   it("insufficient stock: REJECTED with INSUFFICIENT_STOCK, nothing charged", async () => {
     const p = product(1);
     const placed = await place([{ productId: p, quantity: 2 }]);
@@ -194,6 +221,10 @@ describe("the order saga", () => {
     await settle(client, first.id, alice, OrderStatus.CONFIRMED);
     expect(world.payments.succeededFor(first.id)).toHaveLength(1);
     expect(world.inventory.available.get(p)).toBe(9);
+    // A retry is answered with its order even once the catalog would not price it any more.
+    world.catalog.products.get(p)!.active = false;
+    expect((await place(items, "tok_visa", "key-1")).id).toBe(first.id);
+    world.catalog.products.get(p)!.active = true;
     // The same key from another user is another order.
     const bobs = await client.placeOrder({ items, paymentMethod: "tok_visa", idempotencyKey: "key-1" }, bob);
     expect(bobs.order?.id).not.toBe(first.id);

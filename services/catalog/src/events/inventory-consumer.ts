@@ -4,8 +4,6 @@ import {
   ReservationExpiredSchema,
   type StockAdjusted,
   StockAdjustedSchema,
-  type StockCommitted,
-  StockCommittedSchema,
   type StockReleased,
   StockReleasedSchema,
   type StockReserved,
@@ -20,17 +18,22 @@ import type { AvailabilityUpdate } from "../domain/availability.ts";
 import { applyAvailability } from "../store/availability.ts";
 import type * as schema from "../store/schema.ts";
 
-/** Every inventory event that moves a product's available. */
+/**
+ * Every inventory event that moves a product's available. StockCommitted is not one: a commit
+ * turns reserved units into sold ones (on hand and reserved both drop), so available stays what
+ * the reservation's StockReserved already said, and the next change carries a newer version
+ * anyway. Left out, it is acknowledged without a transaction instead of costing an inbox commit
+ * per order.
+ */
 export const inventoryEvents = [
   StockAdjustedSchema,
   StockReservedSchema,
   StockReleasedSchema,
-  StockCommittedSchema,
   ReservationExpiredSchema,
   StockRestockedSchema,
 ] as const;
 
-type ReservationEvent = StockReserved | StockReleased | StockCommitted | ReservationExpired | StockRestocked;
+type ReservationEvent = StockReserved | StockReleased | ReservationExpired | StockRestocked;
 
 /** The availability updates an inventory event carries, one per product it concerns. */
 export function availabilityUpdatesOf(message: Message): AvailabilityUpdate[] {

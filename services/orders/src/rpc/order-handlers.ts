@@ -29,7 +29,7 @@ import {
   type Schema,
 } from "../store/orders.ts";
 import { insertSaga, lockSaga, saveSaga, setCancelNote } from "../store/sagas.ts";
-import { priceWithCatalog } from "./catalog-prices.ts";
+import { type PricedOrder, priceWithCatalog } from "./catalog-prices.ts";
 import { validateCancel, validateListOrders, validateOrderId, validatePlaceOrder } from "./validation.ts";
 
 export interface OrderHandlerOptions {
@@ -68,14 +68,20 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
       const user = await requireUser(context);
       validatePlaceOrder(request);
       const key = request.idempotencyKey === "" ? null : request.idempotencyKey;
-      if (key !== null) {
-        const existing = await findOrderByIdempotencyKey(db, user.id, key);
+      // The key is looked up by the insert itself, not by a query (and a commit) of its own before
+      // pricing: a retry of a placed order is priced again for nothing, which is rarer than orders.
+      let priced: PricedOrder;
+      try {
+        priced = await priceWithCatalog(
+          options.catalog,
+          request.items.map((item) => ({ productId: item.productId, quantity: item.quantity })),
+        );
+      } catch (error) {
+        // A retry is answered with its order even when the catalog cannot price it again now.
+        const existing = key === null ? undefined : await findOrderByIdempotencyKey(db, user.id, key);
         if (existing !== undefined) return { order: orderMessage(existing) };
+        throw error;
       }
-      const priced = await priceWithCatalog(
-        options.catalog,
-        request.items.map((item) => ({ productId: item.productId, quantity: item.quantity })),
-      );
       const now = new Date();
       const order: OrderRecord = {
         id: uuidv7(),
@@ -92,20 +98,26 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
       const lease = options.sagas.leaseForNew();
       const saga = initialSaga(now, options.policy);
       let traceHeaders: Record<string, string> = {};
+      let earlier: OrderRecord | undefined;
       try {
-        await db.transaction(async (tx) => {
-          await insertOrder(tx, { ...order, idempotencyKey: key });
+        earlier = await db.transaction(async (tx) => {
+          if (!(await insertOrder(tx, { ...order, idempotencyKey: key }))) {
+            // The key's order, placed before or by a call that raced this one in.
+            const found = key === null ? undefined : await findOrderByIdempotencyKey(tx, user.id, key);
+            if (found === undefined) throw new Error(`order with idempotency key ${key} vanished`);
+            return found;
+          }
           traceHeaders = await insertSaga(tx, order.id, saga, request.paymentMethod, now, lease);
           await recordOrderEvent(tx, "placed", order);
+          return undefined;
         });
       } catch (error) {
         if (lease !== undefined) options.sagas.adopt(lease, undefined);
-        // The same key raced in from another call: answer with the order that won.
-        if (key !== null && isUniqueViolation(error)) {
-          const winner = await findOrderByIdempotencyKey(db, user.id, key);
-          if (winner !== undefined) return { order: orderMessage(winner) };
-        }
         throw error;
+      }
+      if (earlier !== undefined) {
+        if (lease !== undefined) options.sagas.adopt(lease, undefined);
+        return { order: orderMessage(earlier) };
       }
       options.relay.nudge();
       if (lease === undefined) options.sagas.nudge();
@@ -203,13 +215,4 @@ export function orderHandlers(options: OrderHandlerOptions): OrderServiceHandler
     if (order === undefined) throw new RpcError(Code.NOT_FOUND, `order ${id} not found`);
     return order;
   }
-}
-
-/** PostgreSQL unique_violation (23505), possibly wrapped by drizzle. */
-function isUniqueViolation(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error || (typeof current === "object" && current !== null); ) {
-    if ((current as { code?: unknown }).code === "23505") return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
 }

@@ -168,8 +168,8 @@ export class SagaRunner {
   ): Promise<Persisted | undefined> {
     if (move.kind === "transition") {
       span.abandoned(move.transition.saga.outcome?.reason ?? "");
-      return this.persist(saga, signal, (fresh) => {
-        const again = nextMove(saga.orderId, fresh, new Date());
+      return this.persist(saga, signal, (fresh, now) => {
+        const again = nextMove(saga.orderId, fresh, now);
         return again.kind === "transition" ? again.transition : undefined;
       });
     }
@@ -184,8 +184,8 @@ export class SagaRunner {
         "saga step did not succeed",
       );
     }
-    return this.persist(saga, signal, (fresh) =>
-      fresh.step === saga.state.step ? afterResult(fresh, result, new Date(), this.options.policy) : undefined,
+    return this.persist(saga, signal, (fresh, now) =>
+      fresh.step === saga.state.step ? afterResult(fresh, result, now, this.options.policy) : undefined,
     );
   }
 
@@ -194,18 +194,22 @@ export class SagaRunner {
    * still holds the row's lease, together with the order's change and its event; when the next
    * step is due at once, the same commit extends the lease and marks that step's call in flight.
    * Then wakes who should know. Undefined when the lease had lapsed.
+   *
+   * `decide` is handed the `now` that "due at once" is judged by: a step that moves on schedules
+   * the next one for its own `now`, and a later clock there (a millisecond is enough) would make
+   * the next step look not yet due, costing a round of the loop and a claim's commit.
    */
   private async persist(
     saga: ClaimedSaga,
     signal: AbortSignal,
-    decide: (fresh: SagaState) => Transition | undefined,
+    decide: (fresh: SagaState, now: Date) => Transition | undefined,
   ): Promise<Persisted | undefined> {
     const { db, logger, leaseMs } = this.options;
     const now = new Date();
     const persisted = await db.transaction(async (tx) => {
       const locked = await lockLeasedSaga(tx, saga.orderId, saga.leaseToken);
       if (locked === undefined) return undefined; // the lease lapsed and someone else took over
-      const transition = decide(locked.state);
+      const transition = decide(locked.state, now);
       if (transition === undefined) {
         await saveSaga(tx, saga.orderId, locked.state, now);
         return { transition, orderStatus: locked.orderStatus, next: undefined };

@@ -73,20 +73,29 @@ export async function orderVersion(db: Db, id: string): Promise<number | undefin
   return row?.version;
 }
 
+/**
+ * Writes a new order and its lines; false, writing nothing, when the user already has an order
+ * with this idempotency key (one committed, or one committing now: the insert waits for it).
+ */
 export async function insertOrder(
   db: Db,
   order: Omit<OrderRecord, "version" | "statusReason" | "paymentId"> & { idempotencyKey: string | null },
-): Promise<void> {
-  await db.insert(schema.orders).values({
-    id: order.id,
-    userId: order.userId,
-    idempotencyKey: order.idempotencyKey,
-    status: order.status,
-    currency: order.currency,
-    totalMinor: order.totalMinor,
-    createdAt: order.createdAt,
-    updatedAt: order.updatedAt,
-  });
+): Promise<boolean> {
+  const inserted = await db
+    .insert(schema.orders)
+    .values({
+      id: order.id,
+      userId: order.userId,
+      idempotencyKey: order.idempotencyKey,
+      status: order.status,
+      currency: order.currency,
+      totalMinor: order.totalMinor,
+      createdAt: order.createdAt,
+      updatedAt: order.updatedAt,
+    })
+    .onConflictDoNothing({ target: [schema.orders.userId, schema.orders.idempotencyKey] })
+    .returning({ id: schema.orders.id });
+  if (inserted.length === 0) return false;
   await db.insert(schema.orderLines).values(
     order.lines.map((line, lineNo) => ({
       orderId: order.id,
@@ -96,6 +105,7 @@ export async function insertOrder(
       unitPriceMinor: line.unitPriceMinor,
     })),
   );
+  return true;
 }
 
 /** Applies a saga transition's effect on the order; every change bumps the version. */
