@@ -17,11 +17,11 @@ export interface DriverGroup {
 export async function startDrivers(
   name: string,
   target: Target,
-  options: { processes: number; sdkTracing: boolean; cpuProfDir?: string },
+  options: { processes: number; sdkTracing: boolean; cpuProfDir?: string; env?: Record<string, string> },
 ): Promise<DriverGroup> {
   const children: ChildHandle[] = await Promise.all(
     Array.from({ length: options.processes }, (_, i) =>
-      startChild(driverEntry, { name: `${name}-driver-${i}`, cpuProfDir: options.cpuProfDir }),
+      startChild(driverEntry, { name: `${name}-driver-${i}`, cpuProfDir: options.cpuProfDir, env: options.env }),
     ),
   );
   await Promise.all(

@@ -16,13 +16,21 @@ import type { P1ServerRequest } from "./server.ts";
 const serverEntry = new URL("./server.ts", import.meta.url);
 const weftName = "Weft server+client";
 const bareName = "bare grpc-js server+client";
+const sampledName = "Weft, 1% of traces sampled";
+
+/**
+ * Head sampling as a busy production mesh runs it (1% is Istio's default): for information beside
+ * the goal, which is judged with every call traced.
+ */
+const sampledEnv = { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" };
 
 async function startServer(
   name: string,
   request: P1ServerRequest,
   cpuProfDir?: string,
+  env?: Record<string, string>,
 ): Promise<{ child: ChildHandle; address: string }> {
-  const child = await startChild(serverEntry, { name, cpuProfDir });
+  const child = await startChild(serverEntry, { name, cpuProfDir, env });
   const port = await child.call<number>(request);
   return { child, address: `127.0.0.1:${port}` };
 }
@@ -38,6 +46,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
 
   const weftServer = await startServer("p1-weft-server", { kind: "start-weft", ...dirs });
   const bareServer = await startServer("p1-bare-server", { kind: "start-bare", pems: serverPems });
+  const sampledServer = await startServer("p1-sampled-server", { kind: "start-weft", ...dirs }, undefined, sampledEnv);
   const variants: Variant[] = [
     {
       name: weftName,
@@ -56,15 +65,32 @@ export async function runP1(context: BenchContext): Promise<Section> {
       ),
     },
   ];
+  const sampled: Variant = {
+    name: sampledName,
+    drivers: await startDrivers(
+      "p1-sampled",
+      { kind: "weft-echo", address: sampledServer.address, ...dirs },
+      { processes: 1, sdkTracing: true, env: sampledEnv },
+    ),
+  };
   const rows: Row[] = [];
   const goals: Goal[] = [];
   let closed: Series[] = [];
+  let sampledClosed: Series[] = [];
   let open: Series[] = [];
   let rate = 0;
   try {
     closed = await compareClosed(variants, {
       rounds: context.rounds,
       concurrencies: [1, 32, 256],
+      maxMs: context.stepMs,
+      maxRequests: 200_000,
+      warmupMs: 1_500,
+      log: context.log,
+    });
+    sampledClosed = await compareClosed([sampled, variants[1]!], {
+      rounds: context.rounds,
+      concurrencies: [32],
       maxMs: context.stepMs,
       maxRequests: 200_000,
       warmupMs: 1_500,
@@ -81,8 +107,8 @@ export async function runP1(context: BenchContext): Promise<Section> {
       log: context.log,
     });
   } finally {
-    await Promise.all(variants.map((v) => v.drivers.close()));
-    await Promise.all([weftServer.child.close(), bareServer.child.close()]);
+    await Promise.all([...variants, sampled].map((v) => v.drivers.close()));
+    await Promise.all([weftServer.child.close(), bareServer.child.close(), sampledServer.child.close()]);
   }
 
   for (const s of closed) {
@@ -111,6 +137,22 @@ export async function runP1(context: BenchContext): Promise<Section> {
     rows.push({ subject: "Weft ÷ bare throughput", load: `closed c=${c}`, value: ratio, unit: "×" });
     goals.push({ name: `throughput c=${c}`, ratio, direction: "≥", target: 0.85, formula: "Weft req/s ÷ bare req/s" });
   }
+  const sampled32 = series(sampledClosed, sampledName, "c=32");
+  const sampledRatio = pairedRatio(sampled32.throughputs, series(sampledClosed, bareName, "c=32").throughputs);
+  rows.push({
+    subject: sampledName,
+    load: "closed c=32",
+    value: summarize(sampled32).rps,
+    unit: "req/s",
+    note: "information: OTEL_TRACES_SAMPLER=parentbased_traceidratio, _ARG=0.01",
+  });
+  rows.push({
+    subject: "Weft (1% sampled) ÷ bare throughput",
+    load: "closed c=32",
+    value: sampledRatio,
+    unit: "×",
+    note: "information, not the goal: paired with the bare pair in rounds of its own",
+  });
   const openLoad = `open ${rate}/s`;
   const p99Ratio = pairedRatio(series(open, weftName, openLoad).p99s, series(open, bareName, openLoad).p99s);
   rows.push({ subject: "Weft ÷ bare p99", load: openLoad, value: p99Ratio, unit: "×" });
@@ -123,8 +165,8 @@ export async function runP1(context: BenchContext): Promise<Section> {
   });
 
   const limits: string[] = [
-    "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing. On the server, one object per call (the call gate, `mesh/src/server/call-gate.ts`, a grpc-js server interceptor that decides authorization when the headers arrive, so a denied call is never decoded), the W3C trace-context parse, a server span (the SDK is on, always-on sampling unless OTEL_TRACES_SAMPLER says otherwise, with a no-op exporter), AsyncLocalStorage for the incoming call and its trace context, the RED metric updates (plain counters handed to prom-client when scraped; the duration histogram is prom-client's). On the client: cockatiel's bulkhead (the breaker is only entered while it holds failures or is not closed), a client span with W3C header injection, deadline and header propagation and metrics. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio; with always-on sampling the spans (ids, attributes, the batch processor) are most of what is left.",
-    "Done so far: the verified principal cached per TLS connection; no per-call deadline timer when the caller sent a deadline; policy decisions cached per (caller, method); the interceptor chain replaced by the call gate; the AbortController, response trailers and request id made only when a handler asks; span names, options and attributes and the metric label sets bound once per method; OTEL_TRACES_SAMPLER honoured by the mesh before any span object exists (an unsampled call allocates none); generated codecs hand grpc-js the encoded bytes without a copy. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
+    "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing. On the server, one object per call (the call gate, `mesh/src/server/call-gate.ts`, a grpc-js server interceptor that decides authorization when the headers arrive, so a denied call is never decoded), the W3C trace-context parse, a server span (the SDK is on, always-on sampling unless OTEL_TRACES_SAMPLER says otherwise, with a no-op exporter), AsyncLocalStorage for the incoming call and its trace context, the RED metric updates (plain counters and a duration histogram bound per method, handed to prom-client's registry when scraped). On the client: cockatiel's bulkhead (the breaker is only entered while it holds failures or is not closed), a client span with W3C header injection, deadline and header propagation and metrics. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio; with always-on sampling the spans (ids, attributes, the batch processor) are most of what is left.",
+    "Done so far: the verified principal cached per TLS connection; no per-call deadline timer when the caller sent a deadline; policy decisions cached per (caller, method); the interceptor chain replaced by the call gate; the AbortController, response trailers and request id made only when a handler asks; span names, options and attributes and the metric label sets bound once per method; OTEL_TRACES_SAMPLER honoured by the mesh before any span object exists (an unsampled call allocates none); generated codecs hand grpc-js the encoded bytes without a copy; the duration histogram bound per method (prom-client's children re-hash their labels on every observe), the breaker's closed path without wrapper promises, and the sampling of allow decisions keyed by the cached decision instead of a string per call. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
   ];
   if (context.profile) limits.push(...(await profileWeft(dirs, dir, context.log)));
 
@@ -136,6 +178,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
     method: [
       `Two server processes (Weft: \`createMesh\` + \`serve\`; bare: grpc-js \`Server.addService(EchoServiceDefinition)\`) and one client process per variant; the client is part of what is compared (Weft: \`mesh.connect\` — deadline, breaker + bulkhead (cockatiel), client span, metrics, SPIFFE server check; bare: grpc-js \`Client.makeUnaryRequest\` with a deadline). Both sides present certificates issued by the same local CA (\`mesh/src/identity\`), ECDSA P-256, and require client certificates. Same handler (\`async (r) => ({ text: r.text })\`), same generated codecs, a 64-byte request.`,
       "Weft processes run the OpenTelemetry SDK (`TracerProvider`, always-on sampling unless `OTEL_TRACES_SAMPLER` is set, `BatchSpanProcessor`) with an exporter that discards, prom-client RED metrics, the AuthorizationPolicy engine with a policy allowing exactly the caller's SPIFFE principal, and pino at `info` writing to /dev/null (a successful call logs at debug, so nothing per call).",
+      "For information, a third pair runs the same Weft server and client with head sampling at 1% (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`, `OTEL_TRACES_SAMPLER_ARG=0.01`; Istio's default rate): an unsampled call starts no span at all, so this pair shows what the mesh costs without tracing's share. It is compared with the bare pair at c=32 in rounds of its own; the goals are judged on the always-on pair.",
       `Closed loop at concurrency 1, 32 and 256 over one HTTP/2 connection for ${context.stepMs / 1000} s per round, ${context.rounds} rounds, variants alternating order each round; the median of rounds is reported and the ratio is the median of per-round paired ratios. Latency: open model at a fixed ${rate} req/s (half of the slower variant's c=32 throughput, decided in the same run), latency counted from each request's scheduled start.`,
     ],
     limits,

@@ -12,9 +12,12 @@ import {
 const metadataGetter: TextMapGetter<Metadata> = {
   keys: (metadata) => Object.keys(metadata.getMap()),
   get: (metadata, key) => {
-    const values = metadata.get(key).filter((value): value is string => typeof value === "string");
-    if (values.length === 0) return undefined;
-    return values.length === 1 ? values[0] : values;
+    const values = metadata.get(key);
+    // The usual case (one traceparent) without building an array per header per call.
+    if (values.length <= 1) return typeof values[0] === "string" ? values[0] : undefined;
+    const texts = values.filter((value): value is string => typeof value === "string");
+    if (texts.length === 0) return undefined;
+    return texts.length === 1 ? texts[0] : texts;
   },
 };
 
