@@ -74,6 +74,19 @@ interface Exchange {
   upstream: AbortController | undefined;
 }
 
+/** The access-log line of one request. */
+interface AccessLine {
+  request_id: string;
+  method: string | undefined;
+  path: string | undefined;
+  status: number;
+  duration_ms: number;
+  /** The client, after trusted proxies. */
+  ip: string;
+  /** The socket's peer, when it is a proxy and not the client. */
+  peer?: string;
+}
+
 /**
  * The edge on one port: REST/JSON (transcoded), Connect, gRPC-Web and gRPC. HTTP/1.1 and
  * cleartext HTTP/2 (prior knowledge, as gRPC clients speak it) share the port: the first bytes
@@ -149,18 +162,16 @@ export async function startGateway(
     response.on("finish", () => {
       finished = true;
       exchange.span.end(response.statusCode, true);
-      logger.info(
-        {
-          request_id: requestId,
-          method: request.method,
-          path: request.url,
-          status: response.statusCode,
-          duration_ms: Math.round((performance.now() - started) * 100) / 100,
-          ip,
-          ...(ip !== peer.address ? { peer: peer.address } : {}),
-        },
-        "http",
-      );
+      const line: AccessLine = {
+        request_id: requestId,
+        method: request.method,
+        path: request.url,
+        status: response.statusCode,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        ip,
+      };
+      if (ip !== peer.address) line.peer = peer.address;
+      logger.info(line, "http");
     });
     // "close" also follows every finished response; only before "finish" did the client go away,
     // and only then is there an upstream call to cancel (aborting creates an exception object).
