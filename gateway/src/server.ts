@@ -396,9 +396,14 @@ class EdgeReplies {
     this.text(status, jsonHeaders, JSON.stringify(body));
   }
 
-  /** `headers` must name the content type. */
+  /**
+   * `headers` must name the content type. The length goes into the head: written before the body
+   * is known, a head without one would announce chunked encoding (a chunk, then a last chunk).
+   */
   text(status: number, headers: OutgoingHttpHeaders, body: string): void {
-    this.response.writeHead(status, this.headers(headers));
+    const head = this.headers(headers);
+    head["content-length"] = Buffer.byteLength(body);
+    this.response.writeHead(status, head);
     this.response.end(body);
   }
 
