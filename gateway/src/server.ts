@@ -273,7 +273,10 @@ export async function startGateway(
   return {
     port,
     /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
-    close: (graceMs = 5_000) => listener.close(graceMs),
+    async close(graceMs = 5_000) {
+      await listener.close(graceMs);
+      limits.close();
+    },
   };
 }
 

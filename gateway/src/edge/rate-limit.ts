@@ -32,6 +32,12 @@ export class EdgeRateLimits {
   admitUser(userId: string): void {
     admit(this.perUser, userId, "user");
   }
+
+  /** Stops the sweeps (the edge has closed). */
+  close(): void {
+    this.perIp.stop();
+    this.perUser.stop();
+  }
 }
 
 function windowsOf(ratePerSecond: number, burst: number): FixedWindows {
@@ -86,6 +92,10 @@ export class FixedWindows {
   sweep(): void {
     const now = this.now();
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
   }
 }
 

@@ -16,6 +16,7 @@ describe("FixedWindows", () => {
     expect(windows.take("a")).toBeUndefined();
     expect(windows.take("a")).toBeUndefined();
     expect(windows.take("a")).toBe(1_000);
+    windows.stop();
   });
 
   it("drops ended windows when swept", () => {
@@ -30,5 +31,6 @@ describe("FixedWindows", () => {
     now = 1_500;
     windows.sweep();
     expect(windows.size).toBe(0);
+    windows.stop();
   });
 });
