@@ -50,7 +50,8 @@ export class RestRouter {
     const method = httpMethod.toUpperCase();
     let allowed: Set<string> | undefined;
     const length = requestPath.segments.length;
-    for (const { route, length: templateLength, deep } of this.ordered) {
+    for (let at = 0; at < this.ordered.length; at++) {
+      const { route, length: templateLength, deep } = this.ordered[at]!;
       // Only paths of the template's length can match it (with a trailing `**`, of at least the
       // segments before it): the others are passed over without trying the template.
       if (deep ? length < templateLength - 1 : length !== templateLength) continue;
