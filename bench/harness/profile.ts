@@ -1,5 +1,5 @@
 // Summarizes V8 CPU profiles (`node --cpu-prof`): self time by package/area and the hottest functions.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 interface ProfileNode {
@@ -100,4 +100,32 @@ export function profileMarkdown(title: string, summary: ProfileSummary): string[
     ...summary.functions.slice(0, 8).map((f) => `- ${(f.share * 100).toFixed(1)}% \`${f.name}\``),
     "",
   ];
+}
+
+/**
+ * A copy of a V8 CPU profile with only the samples of its last `ms` before the process began to
+ * exit (the profile ends at exit; closing takes well under the margin left out).
+ */
+export function lastSamples(file: string, ms: number): string {
+  const profile = JSON.parse(readFileSync(file, "utf8")) as {
+    startTime: number;
+    endTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const closingUs = 300_000;
+  const from = profile.endTime - closingUs - ms * 1000;
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((sample, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= from && at <= profile.endTime - closingUs) {
+      samples.push(sample);
+      timeDeltas.push(profile.timeDeltas[i] ?? 0);
+    }
+  });
+  const trimmed = file.replace(/\.cpuprofile$/, ".load.cpuprofile");
+  writeFileSync(trimmed, JSON.stringify({ ...profile, samples, timeDeltas }));
+  return trimmed;
 }

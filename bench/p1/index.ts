@@ -1,12 +1,12 @@
 // P1 mesh overhead: unary Echo through a Weft server+client (mTLS, policy, tracing SDK with a
 // discarding exporter, metrics, breaker, access log) against bare grpc-js client+server with the
 // same certificates, codecs and handler.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ChildHandle, startChild } from "../harness/child.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
 import { compareClosed, compareOpen, type Series, startDrivers, summarize, type Variant } from "../harness/drivers.ts";
-import { profileMarkdown, profilesIn, summarizeProfile } from "../harness/profile.ts";
+import { lastSamples, profileMarkdown, profilesIn, summarizeProfile } from "../harness/profile.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
 import { issuePems, type MeshDirs } from "../harness/runtime.ts";
 import { pairedRatio } from "../harness/stats.ts";
@@ -220,32 +220,4 @@ async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => v
     out.push(...lines);
   }
   return out;
-}
-
-/**
- * A copy of a V8 CPU profile with only the samples of its last `ms` before the process began to
- * exit (the profile ends at exit; closing takes well under the margin left out).
- */
-function lastSamples(file: string, ms: number): string {
-  const profile = JSON.parse(readFileSync(file, "utf8")) as {
-    startTime: number;
-    endTime: number;
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const closingUs = 300_000;
-  const from = profile.endTime - closingUs - ms * 1000;
-  const samples: number[] = [];
-  const timeDeltas: number[] = [];
-  let at = profile.startTime;
-  profile.samples.forEach((sample, i) => {
-    at += profile.timeDeltas[i] ?? 0;
-    if (at >= from && at <= profile.endTime - closingUs) {
-      samples.push(sample);
-      timeDeltas.push(profile.timeDeltas[i] ?? 0);
-    }
-  });
-  const trimmed = file.replace(/\.cpuprofile$/, ".load.cpuprofile");
-  writeFileSync(trimmed, JSON.stringify({ ...profile, samples, timeDeltas }));
-  return trimmed;
 }

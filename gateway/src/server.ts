@@ -40,6 +40,7 @@ interface Response {
   writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
   write(chunk: string): boolean;
   end(chunk?: string): unknown;
+  on(event: "finish" | "close", listener: () => void): unknown;
   once(event: "finish" | "close" | "drain", listener: () => void): unknown;
 }
 
@@ -63,10 +64,27 @@ interface Exchange {
   readonly response: Response;
   /** The client, after trusted proxies. */
   readonly ip: string;
+  /** The socket's peer (the client itself when no proxies are trusted). */
+  readonly peer: Peer;
   readonly requestId: string;
+  /** The CORS headers this request's Origin gets, if any. */
+  readonly cors: OutgoingHttpHeaders | undefined;
   readonly span: EdgeSpan;
   /** Cancels the upstream call, once there is one. */
   upstream: AbortController | undefined;
+}
+
+/** The access-log line of one request. */
+interface AccessLine {
+  request_id: string;
+  method: string | undefined;
+  path: string | undefined;
+  status: number;
+  duration_ms: number;
+  /** The client, after trusted proxies. */
+  ip: string;
+  /** The socket's peer, when it is a proxy and not the client. */
+  peer?: string;
 }
 
 /**
@@ -112,7 +130,11 @@ export async function startGateway(
   function accept(request: Request, raw: EdgeResponse, peer: Peer): Promise<void> {
     const response = raw as Response;
     const started = performance.now();
-    const ip = clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
+    // The peer's address is already normalised; without trusted proxies it is the client.
+    const ip =
+      settings.trustedProxies === 0
+        ? peer.address
+        : clientAddress(request.headers[settings.forwardedHeader], peer.address, clientAddressOptions);
     const incomingId = request.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && requestIdPattern.test(incomingId) ? incomingId : randomUUID();
     request.headers["x-request-id"] = requestId;
@@ -123,7 +145,9 @@ export async function startGateway(
       raw,
       response,
       ip,
+      peer,
       requestId,
+      cors: cors.headersFor(request.headers),
       span: tracing.start({
         method: request.method,
         path: query === -1 ? target : target.slice(0, query),
@@ -134,25 +158,24 @@ export async function startGateway(
       upstream: undefined,
     };
     let finished = false;
-    response.once("finish", () => {
+    // Each fires once per response: `on` spares the wrapper `once` would allocate.
+    response.on("finish", () => {
       finished = true;
       exchange.span.end(response.statusCode, true);
-      logger.info(
-        {
-          request_id: requestId,
-          method: request.method,
-          path: request.url,
-          status: response.statusCode,
-          duration_ms: Math.round((performance.now() - started) * 100) / 100,
-          ip,
-          ...(ip !== peer.address ? { peer: peer.address } : {}),
-        },
-        "http",
-      );
+      const line: AccessLine = {
+        request_id: requestId,
+        method: request.method,
+        path: request.url,
+        status: response.statusCode,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        ip,
+      };
+      if (ip !== peer.address) line.peer = peer.address;
+      logger.info(line, "http");
     });
     // "close" also follows every finished response; only before "finish" did the client go away,
     // and only then is there an upstream call to cancel (aborting creates an exception object).
-    response.once("close", () => {
+    response.on("close", () => {
       if (finished) return;
       exchange.span.end(response.statusCode, false);
       exchange.upstream?.abort();
@@ -161,40 +184,34 @@ export async function startGateway(
   }
 
   async function handle(exchange: Exchange): Promise<void> {
-    const { request, raw, response, ip, requestId } = exchange;
-    response.setHeader("x-request-id", requestId);
-    const corsHeaders = cors.headersFor(request.headers);
-    if (corsHeaders !== undefined) {
-      for (const [name, value] of Object.entries(corsHeaders)) {
-        if (value !== undefined) response.setHeader(name, value);
-      }
-    }
+    const { request, raw, response, ip, peer, requestId } = exchange;
+    // The edge's own headers (request id, CORS) go out with the status line in one writeHead:
+    // each setHeader would validate and store a header of its own first.
+    const out = new EdgeReplies(response, exchange);
     try {
-      const url = originFormUrl(request.url);
-      if (url === undefined) {
+      const target = originFormTarget(request.url);
+      if (target === undefined) {
         throw new RpcError(Code.INVALID_ARGUMENT, "the request target must be a path (origin form)");
       }
+      const { pathname } = target;
       if (request.method === "OPTIONS") {
         const preflight = cors.preflight(request.headers);
-        response.writeHead(preflight.status, preflight.headers);
+        response.writeHead(preflight.status, out.headers(preflight.headers));
         response.end();
         return;
       }
-      if (url.pathname === "/healthz") return sendJson(response, 200, { status: "ok" });
+      if (pathname === "/healthz") return out.json(200, { status: "ok" });
       // Everything past the liveness probe counts against the client's bucket, readiness too:
       // each /readyz fans out to every upstream (Readiness shares one check among callers).
-      await limits.admitIp(clientKey(ip));
-      if (url.pathname === "/readyz") {
+      limits.admitIp(settings.trustedProxies === 0 ? peer.key : clientKey(ip));
+      if (pathname === "/readyz") {
         // Only the verdict: which upstream is down, and where it lives, is for the log.
         const ready = await readiness.ready();
-        return sendJson(response, ready ? 200 : 503, { ready });
+        return out.json(ready ? 200 : 503, { ready });
       }
-      if (url.pathname === "/openapi.json" && request.method === "GET") {
-        if (openapi === undefined)
-          return sendJson(response, 404, { code: 5, message: "no OpenAPI document: run make generate" });
-        response.writeHead(200, jsonHeaders);
-        response.end(openapi);
-        return;
+      if (pathname === "/openapi.json" && request.method === "GET") {
+        if (openapi === undefined) return out.json(404, { code: 5, message: "no OpenAPI document: run make generate" });
+        return out.text(200, jsonHeaders, openapi);
       }
       const length = Number(request.headers["content-length"] ?? 0);
       if (length > settings.maxBodyBytes) {
@@ -202,26 +219,23 @@ export async function startGateway(
           cause: "too large",
         });
       }
-      const match = router.match(request.method ?? "GET", url.pathname);
+      const match = router.match(request.method ?? "GET", pathname);
       if (match?.kind === "methodNotAllowed") {
-        response.setHeader("allow", match.allowedMethods.join(", "));
-        return send(
-          response,
-          rest.failure(new RpcError(Code.UNIMPLEMENTED, `method not allowed; use ${match.allowedMethods.join(", ")}`)),
-          405,
-        );
+        const allow = match.allowedMethods.join(", ");
+        return out.send(rest.failure(new RpcError(Code.UNIMPLEMENTED, `method not allowed; use ${allow}`)), 405, {
+          allow,
+        });
       }
       if (match?.kind === "match") {
         exchange.span.route(match.route.pattern, match.route.method);
-        const body = await readBody(request, settings.maxBodyBytes);
+        const body = bodyless(request) ? undefined : await readBody(request, settings.maxBodyBytes);
         const upstream = new AbortController();
         exchange.upstream = upstream;
         const authorization = request.headers.authorization;
-        return send(
-          response,
+        return out.send(
           await rest.handle({
             match,
-            query: url.searchParams,
+            query: target.query(),
             body,
             authorization,
             requestId,
@@ -230,27 +244,25 @@ export async function startGateway(
         );
       }
       if (isRpcRequest(request)) {
-        const rpc = tracing.rpcAt(url.pathname);
-        if (rpc !== undefined) exchange.span.route(url.pathname, rpc, rpcSystemOf(request));
+        const rpc = tracing.rpcAt(pathname);
+        if (rpc !== undefined) exchange.span.route(pathname, rpc, rpcSystemOf(request));
+        // The Connect handler writes its own head: the edge's headers are set on the response first.
+        out.preset();
         // The edge interceptor, inside the Connect handler, records the call's code on the span.
         context.with(edgeContext(exchange.span), connectHandler, undefined, request, raw);
         return;
       }
-      return send(
-        response,
-        rest.failure(new RpcError(Code.NOT_FOUND, `no route for ${request.method} ${url.pathname}`)),
-      );
+      return out.send(rest.failure(new RpcError(Code.NOT_FOUND, `no route for ${request.method} ${pathname}`)));
     } catch (error) {
       if (error instanceof BodyTooLarge || (error instanceof RpcError && error.cause === "too large")) {
-        return send(
-          response,
+        return out.send(
           rest.failure(new RpcError(Code.INVALID_ARGUMENT, `request body larger than ${settings.maxBodyBytes} bytes`)),
           413,
         );
       }
       const rpc = RpcError.from(error);
       if (rpc.code === Code.INTERNAL) logger.error({ err: error, request_id: requestId }, "edge failure");
-      return send(response, rest.failure(rpc));
+      return out.send(rest.failure(rpc));
     }
   }
 
@@ -261,7 +273,10 @@ export async function startGateway(
   return {
     port,
     /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
-    close: (graceMs = 5_000) => listener.close(graceMs),
+    async close(graceMs = 5_000) {
+      await listener.close(graceMs);
+      limits.close();
+    },
   };
 }
 
@@ -279,13 +294,35 @@ function edgeVerifier(mesh: Mesh, contracts: Registry): TokenVerifier | undefine
   return appTokenVerifier({ auth: mesh.app.manifest.edge.auth, contracts: () => contracts, call, logger: mesh.logger });
 }
 
+/** A request target's path (still percent-encoded) and, on demand, its query. */
+interface OriginFormTarget {
+  readonly pathname: string;
+  query(): URLSearchParams;
+}
+
+/** The query of every target without one; never written to (the REST decoder only reads it). */
+const noQuery = new URLSearchParams();
+const emptyQuery = () => noQuery;
+
 /**
- * The request target as a URL on this host. Only the origin form (`/path?query`) is served; it is
+ * A plain path (no query, no dot segments, nothing WHATWG URL would percent-encode or rewrite):
+ * what the URL parser would return for it is the path itself, so it is taken as it is.
+ */
+const plainPath = /^\/[\w\-~!$&'()*+,;=:@/%]*$/;
+
+/**
+ * The request target as a path on this host. Only the origin form (`/path?query`) is served; it is
  * appended to a fixed origin rather than resolved against it, so `//host/…` stays a path and cannot
  * name another host, and a target URL refuses (`//%00`) is a 400, not an exception.
  */
-function originFormUrl(target: string | undefined): URL | undefined {
+function originFormTarget(target: string | undefined): OriginFormTarget | undefined {
   if (target === undefined) return undefined;
+  if (plainPath.test(target)) return { pathname: target, query: emptyQuery };
+  const url = originFormUrl(target);
+  return url === undefined ? undefined : { pathname: url.pathname, query: () => url.searchParams };
+}
+
+function originFormUrl(target: string): URL | undefined {
   try {
     // The absolute form (`http://host/path`, which servers must accept) names its own path.
     const path = /^https?:\/\//i.test(target) ? (({ pathname, search }) => pathname + search)(new URL(target)) : target;
@@ -310,9 +347,8 @@ function rpcSystemOf(request: Request): EdgeRpcSystem {
 
 class BodyTooLarge extends Error {}
 
+/** The request body; call it only when `bodyless` says there may be one. */
 async function readBody(request: Request, limit: number): Promise<string | undefined> {
-  // Most requests (every GET) have no body: no stream iterator (and its listeners) for those.
-  if (bodyless(request)) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -323,7 +359,10 @@ async function readBody(request: Request, limit: number): Promise<string | undef
   return size === 0 ? undefined : Buffer.concat(chunks).toString("utf8");
 }
 
-/** Whether the request's headers already say there is no body. */
+/**
+ * Whether the request's headers already say there is no body. Most requests (every GET) have
+ * none: no stream iterator (and its listeners), and no promise to wait on, for those.
+ */
 function bodyless(request: Request): boolean {
   if (request.httpVersionMajor >= 2) return (request as Http2ServerRequest).stream.endAfterHeaders;
   const { headers } = request;
@@ -333,20 +372,62 @@ function bodyless(request: Request): boolean {
   );
 }
 
-async function send(response: Response, reply: RestReply, statusOverride?: number): Promise<void> {
-  const status = statusOverride ?? reply.status;
-  if ("json" in reply) return sendJson(response, status, reply.json, reply.headers);
-  let closed = false;
-  response.once("close", () => {
-    closed = true;
-  });
-  response.writeHead(status, reply.headers);
-  for await (const line of reply.lines) {
-    // A cut connection (write timeout, client gone) never drains: leaving the loop ends the
-    // upstream stream too.
-    if (closed || (!response.write(line) && !(await drained(response)))) return;
+/**
+ * Writes an exchange's answers with the edge's headers (request id, CORS) merged into the head,
+ * so a JSON answer leaves as one write: status line, headers and body (with its Content-Length).
+ */
+class EdgeReplies {
+  constructor(
+    private readonly response: Response,
+    private readonly exchange: Pick<Exchange, "requestId" | "cors">,
+  ) {}
+
+  /** `base` (the reply's own headers) with the edge's. */
+  headers(base: OutgoingHttpHeaders): OutgoingHttpHeaders {
+    const headers: OutgoingHttpHeaders = { ...base, "x-request-id": this.exchange.requestId };
+    return this.exchange.cors === undefined ? headers : Object.assign(headers, this.exchange.cors);
   }
-  response.end();
+
+  /** For a handler that writes its own head: the edge's headers set on the response beforehand. */
+  preset(): void {
+    for (const [name, value] of Object.entries(this.headers({}))) {
+      if (value !== undefined) this.response.setHeader(name, value);
+    }
+  }
+
+  json(status: number, body: unknown): void {
+    this.text(status, jsonHeaders, JSON.stringify(body));
+  }
+
+  /**
+   * `headers` must name the content type. The length goes into the head: written before the body
+   * is known, a head without one would announce chunked encoding (a chunk, then a last chunk).
+   */
+  text(status: number, headers: OutgoingHttpHeaders, body: string): void {
+    const head = this.headers(headers);
+    head["content-length"] = Buffer.byteLength(body);
+    this.response.writeHead(status, head);
+    this.response.end(body);
+  }
+
+  /** A REST reply; `extra` headers (405's Allow) join the reply's. */
+  async send(reply: RestReply, statusOverride?: number, extra?: OutgoingHttpHeaders): Promise<void> {
+    const status = statusOverride ?? reply.status;
+    const headers = extra === undefined ? reply.headers : { ...reply.headers, ...extra };
+    if ("json" in reply) return this.text(status, headers, JSON.stringify(reply.json));
+    const response = this.response;
+    let closed = false;
+    response.once("close", () => {
+      closed = true;
+    });
+    response.writeHead(status, this.headers(headers));
+    for await (const line of reply.lines) {
+      // A cut connection (write timeout, client gone) never drains: leaving the loop ends the
+      // upstream stream too.
+      if (closed || (!response.write(line) && !(await drained(response)))) return;
+    }
+    response.end();
+  }
 }
 
 /** Resolves true when the response can take more, false when it closed first. */
@@ -355,12 +436,6 @@ function drained(response: Response): Promise<boolean> {
     response.once("drain", () => resolve(true));
     response.once("close", () => resolve(false));
   });
-}
-
-/** `headers` must name the content type: REST replies always do. */
-function sendJson(response: Response, status: number, body: unknown, headers: OutgoingHttpHeaders = jsonHeaders): void {
-  response.writeHead(status, headers);
-  response.end(JSON.stringify(body));
 }
 
 function loadOpenApi(path: string, logger: Logger): string | undefined {

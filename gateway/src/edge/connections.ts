@@ -67,10 +67,9 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
   const sockets = new Set<Socket>();
   const sessions = new Set<ServerHttp2Session>();
   const perClient = new Map<string, number>();
-  const peerOfSocket = new WeakMap<object, Peer>();
+  /** HTTP/1.1 connections: the peer, and the exchange in progress so a timeout knows whether headers arrived. */
+  const http1Connections = new WeakMap<object, Http1Connection>();
   const peerOfSession = new WeakMap<ServerHttp2Session, Peer>();
-  /** HTTP/1.1: the exchange in progress on a socket, so a timeout knows whether headers arrived. */
-  const exchangeOf = new WeakMap<object, { request: IncomingMessage; response: ServerResponse }>();
   const stalls = new WriteStallWatch(limits.writeTimeoutMs);
 
   const http1 = createHttp1Server(
@@ -83,18 +82,20 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
       connectionsCheckingInterval: Math.min(1_000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))),
     },
     (request, response) => {
-      const peer = peerOfSocket.get(request.socket);
-      if (peer === undefined) return void request.socket.destroy();
-      exchangeOf.set(request.socket, { request, response });
-      response.once("finish", () => exchangeOf.delete(request.socket));
-      handler(request, response, peer);
+      const connection = http1Connections.get(request.socket);
+      if (connection === undefined) return void request.socket.destroy();
+      // Per request only two fields change: no map entry and no listener per exchange.
+      connection.request = request;
+      connection.response = response;
+      handler(request, response, connection.peer);
     },
   );
   // See above: this starts Node's sweep of header and request deadlines for emitted connections.
   http1.emit("listening");
   http1.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const peer = peerOfSocket.get(socket);
-    const exchange = exchangeOf.get(socket);
+    const connection = http1Connections.get(socket);
+    const peer = connection?.peer;
+    const exchange = inProgress(connection);
     if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
       const headersArrived = exchange !== undefined && !exchange.request.complete;
       log.report(
@@ -114,7 +115,11 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
   });
   // Node arms the socket's timeout only for keep-alive (the server has no inactivity timeout).
   http1.on("timeout", (socket: Socket) => {
-    log.report("keepalive_timeout", { client: peerOfSocket.get(socket)?.address }, "idle keep-alive connection closed");
+    log.report(
+      "keepalive_timeout",
+      { client: http1Connections.get(socket)?.peer.address },
+      "idle keep-alive connection closed",
+    );
     socket.destroy();
   });
 
@@ -268,7 +273,7 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
           socket.destroy();
         }
       } else {
-        peerOfSocket.set(socket, peer);
+        http1Connections.set(socket, { peer, request: undefined, response: undefined });
         http1.emit("connection", socket);
         socket.resume();
       }
@@ -307,6 +312,25 @@ export async function listenEdge(limits: ConnectionLimits, handler: EdgeHandler,
       stalls.stop();
     },
   };
+}
+
+/**
+ * An HTTP/1.1 connection's peer and its latest exchange (kept past its end until the next one or
+ * the keep-alive timeout: clearing it would take a listener on every response).
+ */
+interface Http1Connection {
+  readonly peer: Peer;
+  request: IncomingMessage | undefined;
+  response: ServerResponse | undefined;
+}
+
+/** The connection's exchange while its response is not finished yet (between exchanges: none). */
+function inProgress(
+  connection: Http1Connection | undefined,
+): { request: IncomingMessage; response: ServerResponse } | undefined {
+  const { request, response } = connection ?? {};
+  if (request === undefined || response === undefined || response.writableFinished) return undefined;
+  return { request, response };
 }
 
 /** Answers an HTTP/1.1 connection the server will not serve, then closes it. */

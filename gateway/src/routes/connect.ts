@@ -45,7 +45,7 @@ export function edgeInterceptor(options: ConnectRoutesOptions): Interceptor {
     const edgeSpan = activeEdgeSpan();
     try {
       const user = await options.authenticator.authenticate(request.method, request.header.get("authorization"));
-      if (user) await options.limits.admitUser(user.id);
+      if (user) options.limits.admitUser(user.id);
       const response = await next(request);
       if (!response.stream) {
         edgeSpan?.rpcEnded(0);

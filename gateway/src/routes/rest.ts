@@ -53,8 +53,11 @@ export class RestHandler {
     const { route } = request.match;
     try {
       const message = decodeRestRequest(request.match, request.query, request.body, this.options.registry);
-      const user = await this.options.authenticator.authenticate(route.method, request.authorization);
-      if (user) await this.options.limits.admitUser(user.id);
+      const { authenticator } = this.options;
+      if (!authenticator.isAnonymous(route.method, request.authorization)) {
+        const user = await authenticator.authenticate(route.method, request.authorization);
+        if (user) this.options.limits.admitUser(user.id);
+      }
       const forwarded: ForwardedCall = {
         authorization: request.authorization,
         requestId: request.requestId,

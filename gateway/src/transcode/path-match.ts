@@ -26,8 +26,10 @@ export function matchTemplate(template: PathTemplate, path: RequestPath): Captur
   const segments = withoutVerb(path.segments, template.verb);
   if (segments === undefined) return undefined;
   const { segments: pattern } = template;
+  // Indexed loops: this runs for every candidate template of every request.
   let index = 0;
-  for (const part of pattern) {
+  for (let at = 0; at < pattern.length; at++) {
+    const part = pattern[at]!;
     if (part.kind === "deepWildcard") {
       // `**` is always last (the parser enforces it) and swallows the rest, however many.
       index = segments.length;
@@ -40,21 +42,30 @@ export function matchTemplate(template: PathTemplate, path: RequestPath): Captur
     index++;
   }
   if (index !== segments.length) return undefined;
-  return template.variables.map((variable) => {
+  const captured: CapturedVariable[] = [];
+  for (const variable of template.variables) {
     // Segment positions line up one to one until a trailing `**`, which takes everything left.
     const coversDeep = pattern[variable.end - 1]?.kind === "deepWildcard";
     const end = coversDeep ? segments.length : variable.end;
-    return { variable, rawValue: segments.slice(variable.start, end).join("/") };
-  });
+    const rawValue =
+      end === variable.start + 1 ? segments[variable.start]! : segments.slice(variable.start, end).join("/");
+    captured.push({ variable, rawValue });
+  }
+  return captured;
 }
 
 function withoutVerb(segments: readonly string[], verb: string | undefined): readonly string[] | undefined {
   if (verb === undefined) return segments;
   const last = segments.at(-1);
-  const suffix = `:${verb}`;
-  if (last === undefined || !last.endsWith(suffix)) return undefined;
-  return [...segments.slice(0, -1), last.slice(0, -suffix.length)];
+  // The last segment must end in `:verb`: checked before any string or array is made.
+  if (last === undefined || last.length <= verb.length || last.charCodeAt(last.length - verb.length - 1) !== colon) {
+    return undefined;
+  }
+  if (!last.endsWith(verb)) return undefined;
+  return [...segments.slice(0, -1), last.slice(0, -verb.length - 1)];
 }
+
+const colon = 58;
 
 function decodeOrSelf(segment: string): string {
   // Only an escape can make a segment equal a literal it does not spell (and the router asks for

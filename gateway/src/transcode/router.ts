@@ -27,13 +27,15 @@ export interface MethodNotAllowed {
  * the answer is 405 listing the methods that would have matched; if none matches at all, 404.
  */
 export class RestRouter {
-  private readonly ordered: readonly RestRoute[];
+  private readonly ordered: readonly Candidate[];
   private readonly declared: readonly RestRoute[];
 
   constructor(services: readonly DescService[]) {
     this.declared = routesOf(services);
     // Array.prototype.sort is stable, so equal keys keep declaration order.
-    this.ordered = [...this.declared].sort((a, b) => specificity(b) - specificity(a) || deepCount(a) - deepCount(b));
+    this.ordered = [...this.declared]
+      .sort((a, b) => specificity(b) - specificity(a) || deepCount(a) - deepCount(b))
+      .map((route) => ({ route, length: route.template.segments.length, deep: deepCount(route) > 0 }));
   }
 
   /** Every route in declaration order. */
@@ -47,7 +49,12 @@ export class RestRouter {
     if (requestPath === undefined) return undefined;
     const method = httpMethod.toUpperCase();
     let allowed: Set<string> | undefined;
-    for (const route of this.ordered) {
+    const length = requestPath.segments.length;
+    for (let at = 0; at < this.ordered.length; at++) {
+      const { route, length: templateLength, deep } = this.ordered[at]!;
+      // Only paths of the template's length can match it (with a trailing `**`, of at least the
+      // segments before it): the others are passed over without trying the template.
+      if (deep ? length < templateLength - 1 : length !== templateLength) continue;
       const captured = matchTemplate(route.template, requestPath);
       if (captured === undefined) continue;
       if (route.httpMethod === method) return { kind: "match", route, captured };
@@ -57,6 +64,14 @@ export class RestRouter {
     if (allowed === undefined) return undefined;
     return { kind: "methodNotAllowed", allowedMethods: [...allowed].sort() };
   }
+}
+
+/** A route as the router tries it, with the path length it needs. */
+interface Candidate {
+  readonly route: RestRoute;
+  readonly length: number;
+  /** Whether the template ends in `**`. */
+  readonly deep: boolean;
 }
 
 function specificity(route: RestRoute): number {

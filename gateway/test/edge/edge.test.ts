@@ -103,6 +103,17 @@ describe("REST transcoding at the edge", () => {
     expect(wrong.headers.get("allow")).toContain("GET");
   });
 
+  it("sends a JSON answer with its Content-Length, not chunked, with the edge's headers", async () => {
+    const response = await get("/v1/products/p-1", { "x-request-id": "edge-len-1", origin: "https://shop.example" });
+    const body = await response.text();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-length")).toBe(String(Buffer.byteLength(body)));
+    expect(response.headers.get("transfer-encoding")).toBeNull();
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers.get("x-request-id")).toBe("edge-len-1");
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+  });
+
   it("refuses bodies over the limit with 413", async () => {
     const token = await tokens.sign();
     const response = await post(
