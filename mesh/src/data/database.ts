@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { installCommitHooks } from "./commit-hooks.ts";
 
 /**
  * The mesh's own tables (outbox, inbox) and the table that records which of their migrations ran,
@@ -65,7 +66,8 @@ export async function openDatabase<Schema extends Record<string, unknown>>(
   }
   await migrateExclusively(options.url, options.migrationsFolder);
   const sql = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
-  const db = drizzlePostgres(sql, { schema: options.schema });
+  // Commit hooks let the outbox's events be published straight after their transaction commits.
+  const db = installCommitHooks(drizzlePostgres(sql, { schema: options.schema }));
   return { db, close: () => sql.end({ timeout: 5 }) };
 }
 

@@ -1,7 +1,9 @@
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { context, propagation } from "@opentelemetry/api";
+import { sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import type { Transaction } from "../data/index.ts";
+import { afterCommit, databaseOf, type Transaction } from "../data/index.ts";
+import { commitPublisherOf } from "./relay.ts";
 import { outbox } from "./tables.ts";
 
 export interface NewEvent<Desc extends DescMessage> {
@@ -12,8 +14,10 @@ export interface NewEvent<Desc extends DescMessage> {
 }
 
 /**
- * Records a domain event in the outbox, inside the caller's transaction: it is published (by the
- * relay) only if the transaction commits. Returns the event id, which is also its Nats-Msg-Id.
+ * Records a domain event in the outbox, inside the caller's transaction: it is published only if
+ * the transaction commits. When this process runs the database's relay, the relay publishes it
+ * straight after the commit; otherwise a relay round takes the row. Returns the event id, which is
+ * also its Nats-Msg-Id.
  */
 export async function recordEvent<Schema extends Record<string, unknown>, Desc extends DescMessage>(
   tx: Transaction<Schema>,
@@ -22,12 +26,25 @@ export async function recordEvent<Schema extends Record<string, unknown>, Desc e
   const id = uuidv7();
   const traceHeaders: Record<string, string> = {};
   propagation.inject(context.active(), traceHeaders);
-  await tx.insert(outbox).values({
+  const row = {
     id,
     type: event.schema.typeName,
     subject: event.subject,
     payload: toBinary(event.schema, create(event.schema, event.message)),
     traceHeaders,
+  };
+  const db = databaseOf(tx);
+  const publisher = db === undefined ? undefined : commitPublisherOf(db);
+  if (publisher === undefined) {
+    await tx.insert(outbox).values(row);
+    return id;
+  }
+  const createdAt = new Date();
+  await tx.insert(outbox).values({
+    ...row,
+    // Relays leave the row to this process until then (and the outbox's trigger wakes none of them).
+    relayAfter: sql`clock_timestamp() + ${`${publisher.handOverMs} milliseconds`}::interval`,
   });
+  afterCommit(tx, () => publisher.publishCommitted({ ...row, createdAt }));
   return id;
 }

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
-import { and, asc, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../data/index.ts";
 import { Wakeup } from "../lifecycle/periodic.ts";
 import type { Logger } from "../telemetry/index.ts";
@@ -28,6 +28,40 @@ export interface RelayOptions<Schema extends Record<string, unknown>> {
   pollMs?: number;
   /** How long published rows are kept (for debugging) before they are deleted. */
   retentionMs?: number;
+  /**
+   * Publish the events this process records, straight after their transaction commits (default
+   * true), instead of leaving them to a relay round: no claim, no wake-up, and their rows are
+   * marked published a batch at a time. Only for transactions of a database `openDatabase` opened
+   * (the others, and every row another process writes, go through rounds).
+   */
+  publishOnCommit?: boolean;
+  /**
+   * How long relays leave a row this process will publish itself (default 10 s): past that, the
+   * process is taken to have died before publishing, and the row is any relay's.
+   */
+  handOverMs?: number;
+}
+
+/** An outbox row as the relay publishes it. */
+export type OutboxEvent = Pick<
+  typeof outbox.$inferSelect,
+  "id" | "type" | "subject" | "payload" | "traceHeaders" | "createdAt"
+>;
+
+/** What `recordEvent` hands a committed event to: the relay of the database it was written to. */
+export interface CommitPublisher {
+  /** When relays may take the rows this publisher has been handed, in milliseconds from now. */
+  readonly handOverMs: number;
+  /** Publishes an event whose transaction has just committed; never throws. */
+  publishCommitted(event: OutboxEvent): void;
+}
+
+/** The started relays that publish on commit, by the database they publish the outbox of. */
+const commitPublishers = new WeakMap<object, CommitPublisher>();
+
+/** The relay that publishes on commit the events written to `db`, if one runs in this process. */
+export function commitPublisherOf(db: object): CommitPublisher | undefined {
+  return commitPublishers.get(db);
 }
 
 const tracer = trace.getTracer("weft-mesh");
@@ -38,18 +72,35 @@ const cleanupEveryMs = 5 * 60 * 1000;
 /** How many taken event ids a relay remembers (a few batches' worth). */
 const rememberedIds = 1_000;
 
+/**
+ * How long events published on commit wait to be marked published: the marks of a second share
+ * one UPDATE (and one commit). A row marked late is only republished if the process dies before
+ * marking it (and after its hand-over time), which JetStream's duplicate window and the
+ * consumers' inbox absorb.
+ */
+const markEveryMs = 1_000;
+
 /** The channel the outbox's trigger (mesh/drizzle) notifies on every insert. */
 export const outboxChannel = "weft_outbox";
 
 /**
- * Publishes the outbox to JetStream, woken by the commits that add rows (LISTEN/NOTIFY, or a
- * nudge from this process) and otherwise idle but for a slow safety poll. Each batch claims unpublished rows with
- * `FOR UPDATE SKIP LOCKED` (so replicas share the work without publishing a row twice at once),
- * publishes them with `Nats-Msg-Id` = event id and waits for JetStream's acks, then marks them
- * published in the same transaction. A crash between publish and commit republishes the rows,
- * which JetStream's duplicate window and the consumers' inbox both absorb.
+ * Publishes the outbox to JetStream, two ways.
+ *
+ * - On commit: an event this process records (`recordEvent`) is published as soon as its
+ *   transaction commits, from memory, and its row marked published a batch at a time. Its row
+ *   carries a hand-over time until which relays leave it, so a crash before publishing or marking
+ *   costs a late (or a duplicate) publish, never a lost event.
+ * - In rounds: rows written by other processes (or handed over) are found by rounds woken by the
+ *   commits that add them (LISTEN/NOTIFY, or a nudge from this process) and otherwise by a slow
+ *   safety poll. Each round claims unpublished rows with `FOR UPDATE SKIP LOCKED` (so replicas
+ *   share the work without publishing a row twice at once), publishes them and waits for
+ *   JetStream's acks, then marks them published in the same transaction.
+ *
+ * Every publish carries `Nats-Msg-Id` = event id: a republished row (a crash between publish and
+ * mark) is absorbed by JetStream's duplicate window and the consumers' inbox.
  */
-export class OutboxRelay<Schema extends Record<string, unknown>> {
+export class OutboxRelay<Schema extends Record<string, unknown>> implements CommitPublisher {
+  readonly handOverMs: number;
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly retentionMs: number;
@@ -64,8 +115,18 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
   private readonly taken = new Set<string>();
   /** Streams this relay has declared: an event can only be stored if its stream exists. */
   private readonly declaredStreams = new Set<string>();
+  /** Publishes on commit not yet acknowledged by JetStream. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Events published on commit whose publish failed: the next round publishes them again. */
+  private failed: OutboxEvent[] = [];
+  /** Ids published on commit, not yet marked published. */
+  private unmarked: string[] = [];
+  private markTimer: NodeJS.Timeout | undefined;
+  /** The UPDATE marking `unmarked` rows, while one runs: they run one at a time. */
+  private marking: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RelayOptions<Schema>) {
+    this.handOverMs = options.handOverMs ?? 10_000;
     this.batchSize = options.batchSize ?? 100;
     // Commits wake the relay; the poll is only the backstop for a notification that never came.
     this.pollMs = options.pollMs ?? 30_000;
@@ -87,6 +148,25 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
       });
     }
     this.running = this.loop();
+    if (this.options.publishOnCommit !== false) commitPublishers.set(this.options.db, this);
+  }
+
+  publishCommitted(event: OutboxEvent): void {
+    if (this.stopping.signal.aborted) return; // its row is handed over to the relays
+    this.lastPublished = Date.now();
+    const publishing = this.publishEvents([event]).then(
+      () => this.markLater(event.id),
+      (error: unknown) => {
+        this.failed.push(event);
+        this.options.logger.warn(
+          { err: error, event_id: event.id },
+          "outbox relay: publish on commit failed, will retry",
+        );
+        this.wakeup.wake();
+      },
+    );
+    this.inFlight.add(publishing);
+    void publishing.finally(() => this.inFlight.delete(publishing));
   }
 
   /**
@@ -97,46 +177,38 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
     if (!this.listener?.listening) this.wakeup.wake();
   }
 
-  /** Stops after the batch in progress; resolves when the loop has ended. */
+  /**
+   * Stops after the round in progress and the publishes on commit under way, marks what they
+   * published, and resolves when all that has ended. Events recorded from now on are left to the relays.
+   */
   async stop(): Promise<void> {
+    if (commitPublishers.get(this.options.db) === this) commitPublishers.delete(this.options.db);
     this.stopping.abort();
     await this.running;
+    await Promise.all(this.inFlight);
+    await this.markNow();
     await this.listener?.close();
   }
 
   /** Publishes one batch; returns how many events it published. */
   async publishBatch(): Promise<number> {
-    const { db, js } = this.options;
-    return db.transaction(async (tx) => {
+    return this.options.db.transaction(async (tx) => {
       const rows = await tx
         .select()
         .from(outbox)
-        .where(isNull(outbox.publishedAt))
+        .where(
+          and(
+            isNull(outbox.publishedAt),
+            or(isNull(outbox.relayAfter), lte(outbox.relayAfter, sql`clock_timestamp()`)),
+          ),
+        )
         .orderBy(asc(outbox.createdAt), asc(outbox.id))
         .limit(this.batchSize)
         .for("update", { skipLocked: true });
       if (rows.length === 0) return 0;
       this.lastPublished = Date.now();
       this.remember(rows.map((row) => row.id));
-      await this.declareStreamsOf(rows.map((row) => row.type));
-      await Promise.all(
-        rows.map((row) => {
-          const parent = propagation.extract(context.active(), row.traceHeaders);
-          const span = tracer.startSpan(`publish ${row.type}`, { kind: SpanKind.PRODUCER }, parent);
-          const headers = natsHeaders();
-          headers.set(envelopeHeaders.id, row.id);
-          headers.set(envelopeHeaders.type, row.type);
-          headers.set(envelopeHeaders.source, this.options.source);
-          headers.set(envelopeHeaders.subject, row.subject);
-          headers.set(envelopeHeaders.time, row.createdAt.toISOString());
-          headers.set(envelopeHeaders.specVersion, "1.0");
-          headers.set(envelopeHeaders.contentType, protobufContentType);
-          propagation.inject(trace.setSpan(parent, span), headers, {
-            set: (carrier, key, value) => carrier.set(key, value),
-          });
-          return js.publish(row.type, row.payload, { msgID: row.id, headers }).finally(() => span.end());
-        }),
-      );
+      await this.publishEvents(rows);
       await tx
         .update(outbox)
         .set({ publishedAt: sql`now()` })
@@ -148,6 +220,79 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
         );
       return rows.length;
     });
+  }
+
+  /** Publishes events and waits for JetStream to have stored each of them. */
+  private async publishEvents(events: readonly OutboxEvent[]): Promise<void> {
+    await this.declareStreamsOf(events);
+    await Promise.all(events.map((event) => this.publishEvent(event)));
+  }
+
+  private publishEvent(event: OutboxEvent): Promise<void> {
+    const parent = propagation.extract(context.active(), event.traceHeaders);
+    const span = tracer.startSpan(`publish ${event.type}`, { kind: SpanKind.PRODUCER }, parent);
+    const headers = natsHeaders();
+    headers.set(envelopeHeaders.id, event.id);
+    headers.set(envelopeHeaders.type, event.type);
+    headers.set(envelopeHeaders.source, this.options.source);
+    headers.set(envelopeHeaders.subject, event.subject);
+    headers.set(envelopeHeaders.time, event.createdAt.toISOString());
+    headers.set(envelopeHeaders.specVersion, "1.0");
+    headers.set(envelopeHeaders.contentType, protobufContentType);
+    propagation.inject(trace.setSpan(parent, span), headers, {
+      set: (carrier, key, value) => carrier.set(key, value),
+    });
+    return this.options.js.publish(event.type, event.payload, { msgID: event.id, headers }).then(
+      () => span.end(),
+      (error: unknown) => {
+        span.end();
+        throw error;
+      },
+    );
+  }
+
+  /** Marks an event published on commit, with the others of the next second. */
+  private markLater(id: string): void {
+    this.unmarked.push(id);
+    if (this.unmarked.length >= this.batchSize) void this.markNow();
+    else this.markTimer ??= setTimeout(() => void this.markNow(), markEveryMs);
+  }
+
+  /** Marks every event published on commit so far in one UPDATE; a failed one is tried again later. */
+  private markNow(): Promise<void> {
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
+    this.marking = this.marking.then(async () => {
+      const ids = this.unmarked;
+      if (ids.length === 0) return;
+      this.unmarked = [];
+      try {
+        await this.options.db.update(outbox).set({ publishedAt: sql`now()` }).where(inArray(outbox.id, ids));
+      } catch (error) {
+        // Unmarked rows are only published again once handed over: harmless, so retry calmly.
+        this.options.logger.warn(
+          { err: error, events: ids.length },
+          "outbox relay: marking events published failed, will retry",
+        );
+        this.unmarked.push(...ids);
+        if (!this.stopping.signal.aborted) this.markTimer ??= setTimeout(() => void this.markNow(), 5_000);
+      }
+    });
+    return this.marking;
+  }
+
+  /** Publishes again the events whose publish on commit failed; they are marked as if it had not. */
+  private async republishFailed(): Promise<void> {
+    if (this.failed.length === 0) return;
+    const events = this.failed;
+    this.failed = [];
+    try {
+      await this.publishEvents(events);
+    } catch (error) {
+      this.failed.push(...events);
+      throw error;
+    }
+    for (const event of events) this.markLater(event.id);
   }
 
   /**
@@ -163,8 +308,8 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
   }
 
   /** Declares the stream of each event's protobuf package the first time the relay meets it. */
-  private async declareStreamsOf(types: readonly string[]): Promise<void> {
-    for (const type of new Set(types)) {
+  private async declareStreamsOf(events: readonly OutboxEvent[]): Promise<void> {
+    for (const { type } of events) {
       const protoPackage = type.slice(0, type.lastIndexOf("."));
       if (this.declaredStreams.has(protoPackage)) continue;
       const stream = eventStreamOf(protoPackage);
@@ -178,6 +323,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
+        await this.republishFailed();
         const published = await this.publishBatch();
         failures = 0;
         await this.cleanupNowAndThen();

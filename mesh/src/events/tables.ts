@@ -21,6 +21,12 @@ export const outbox = pgTable(
     traceHeaders: jsonb("trace_headers").$type<Record<string, string>>().notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp("published_at", { withTimezone: true }),
+    /**
+     * Not before this time may a relay take the row. Set when the writing process publishes its
+     * events itself right after commit (and marks them published): relays leave those rows alone
+     * unless that process died first. Null, the usual: at once.
+     */
+    relayAfter: timestamp("relay_after", { withTimezone: true }),
   },
   (table) => [index("outbox_unpublished_idx").on(table.createdAt).where(sql`${table.publishedAt} is null`)],
 );

@@ -88,8 +88,13 @@ describe("outbox → JetStream → consumer", () => {
     const thing = `${run}-committed`;
     await nameThing(thing, "lamp");
     await expect.poll(() => sightingsOf(thing), { timeout: 10_000 }).toBe(1);
-    const [row] = await opened.db.select().from(schema.outbox).where(eq(schema.outbox.subject, thing));
-    expect(row?.publishedAt).toBeInstanceOf(Date);
+    // Published on commit: marked with the others of its second.
+    await expect
+      .poll(async () => {
+        const [row] = await opened.db.select().from(schema.outbox).where(eq(schema.outbox.subject, thing));
+        return row?.publishedAt;
+      })
+      .toBeInstanceOf(Date);
   });
 
   it("never publishes the event of a rolled-back transaction", async () => {
