@@ -42,6 +42,11 @@ function until(count: () => number, target: number, timeoutMs: number): Promise<
   });
 }
 
+interface Cpu {
+  perEvent: number;
+  busy: number;
+}
+
 async function inParallel(total: number, workers: number, work: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -73,6 +78,11 @@ export async function runP4(context: BenchContext): Promise<Section> {
   const bus = await connectEventBus({ servers: nats.url, name: "bench-events" });
   const payload = (i: number) => ({ thingId: `thing-${i}`, name: `name of thing ${i}` });
   const weftSeconds: number[] = [];
+  /** Node CPU of this process (producers, relay, consumer) per round: µs per event, and cores busy. */
+  const weftCpu: Cpu[] = [];
+  const bareCpu: Cpu[] = [];
+  const rawCpu: Cpu[] = [];
+  let eventsPerConsumerTransaction = Number.NaN;
   const rawSeconds: number[] = [];
   const bareSeconds: number[] = [];
   let latencies: number[] = [];
@@ -92,6 +102,11 @@ export async function runP4(context: BenchContext): Promise<Section> {
     });
     relay.start();
     let weftHandled = 0;
+    /** The consumer's transactions, told apart by their handle: how many events each applied. */
+    const consumerTransactions = new WeakSet<object>();
+    let consumerTransactionCount = 0;
+    let handledBefore = 0;
+    let transactionsBefore = 0;
     /** performance.now() when each paced event was handled, by thing id. */
     const handledAt = new Map<string, number>();
     consumer = await startConsumer({
@@ -100,8 +115,12 @@ export async function runP4(context: BenchContext): Promise<Section> {
       name: "bench-events",
       events: [ThingNamedSchema],
       logger,
-      async handle(_tx, event) {
+      async handle(tx, event) {
         weftHandled++;
+        if (!consumerTransactions.has(tx)) {
+          consumerTransactions.add(tx);
+          consumerTransactionCount++;
+        }
         const { thingId } = event.message as ThingNamed;
         if (thingId.startsWith("paced-")) handledAt.set(thingId, performance.now());
       },
@@ -165,22 +184,30 @@ export async function runP4(context: BenchContext): Promise<Section> {
     await weftRound(200, 0);
     await rawRound(200, 0);
     await bareRound(200, 0);
+    handledBefore = weftHandled;
+    transactionsBefore = consumerTransactionCount;
     const kinds = [
-      { run: weftRound, seconds: weftSeconds },
-      { run: bareRound, seconds: bareSeconds },
-      { run: rawRound, seconds: rawSeconds },
+      { run: weftRound, seconds: weftSeconds, cpu: weftCpu },
+      { run: bareRound, seconds: bareSeconds, cpu: bareCpu },
+      { run: rawRound, seconds: rawSeconds, cpu: rawCpu },
     ];
     for (let round = 0; round < context.rounds; round++) {
       const offset = (round + 1) * events;
       // Each kind goes first in turn, so a slow spell of the machine does not always hit the same one.
       for (let k = 0; k < kinds.length; k++) {
         const kind = kinds[(round + k) % kinds.length]!;
-        kind.seconds.push(await kind.run(events, offset));
+        const cpuBefore = process.cpuUsage();
+        const seconds = await kind.run(events, offset);
+        const cpu = process.cpuUsage(cpuBefore);
+        kind.seconds.push(seconds);
+        kind.cpu.push({ perEvent: (cpu.user + cpu.system) / events, busy: (cpu.user + cpu.system) / 1e6 / seconds });
       }
       context.log(
         `  round ${round + 1}: Weft ${Math.round(events / weftSeconds.at(-1)!)} events/s, producers alone ${Math.round(events / bareSeconds.at(-1)!)}, raw ${Math.round(events / rawSeconds.at(-1)!)}`,
       );
     }
+
+    eventsPerConsumerTransaction = (weftHandled - handledBefore) / (consumerTransactionCount - transactionsBefore);
 
     // Commit → handled at half of Weft's maximum rate, open model: one producer transaction every
     // 1/rate s whatever the pipeline does, each event's latency from its commit to its handler.
@@ -245,6 +272,26 @@ export async function runP4(context: BenchContext): Promise<Section> {
       value: median(rawRates),
       unit: "events/s",
     },
+    ...(
+      [
+        ["Weft", weftCpu],
+        ["producers alone", bareCpu],
+        ["raw JetStream", rawCpu],
+      ] as const
+    ).map(([kind, cpu]) => ({
+      subject: `Node CPU per event, ${kind}`,
+      load: `${events} events`,
+      value: median(cpu.map((c) => c.perEvent)),
+      unit: "µs",
+      note: `the one Node process at ${median(cpu.map((c) => c.busy)).toFixed(2)} of a core`,
+    })),
+    {
+      subject: "events per consumer transaction",
+      load: `${events} events, ${producers} producers`,
+      value: eventsPerConsumerTransaction,
+      unit: "events",
+      note: "what had arrived while the previous batch was applied",
+    },
     { subject: "Weft ÷ producers alone", load: "", value: toBare, unit: "×" },
     { subject: "Weft ÷ raw JetStream (information)", load: "", value: toRaw, unit: "×" },
     {
@@ -287,6 +334,7 @@ export async function runP4(context: BenchContext): Promise<Section> {
       `Per round, ${events} events of each kind; the time runs from the first produce to the last event handled (producers alone: to the last commit). ${context.rounds} rounds, each kind going first in turn, after a 200-event warm-up of each; medians and the median of per-round paired ratios. Latency: then an open-model schedule at half of Weft's median events/s (up to ${events} events, ~5 s), one producer transaction per tick, each event timed from its producer's commit returning to its consumer handler running. All in one process (the orchestrator), as a service runs its relay and consumers in its own process.`,
     ],
     limits: [
+      `The one Node process, not the database: in Weft rounds it is busy ${median(weftCpu.map((c) => c.busy)).toFixed(2)} of a core (producers alone ${median(bareCpu.map((c) => c.busy)).toFixed(2)}), and Node is single-threaded. It spends ${Math.round(median(weftCpu.map((c) => c.perEvent)))} µs of CPU per Weft event against ${Math.round(median(bareCpu.map((c) => c.perEvent)))} µs for the producer transaction alone (drizzle and postgres.js; the profile's largest item is the socket writes of every query, ~25% of the process), and raw JetStream publish + consume + ack alone costs ${Math.round(median(rawCpu.map((c) => c.perEvent)))} µs. So even a consumer transaction for free would leave Weft at about ${(median(bareCpu.map((c) => c.perEvent)) / (median(bareCpu.map((c) => c.perEvent)) + median(rawCpu.map((c) => c.perEvent)))).toFixed(2)} of the producers: 0.95 is out of reach for a pipeline that shares one event loop with its producers. The rest is the consumer's transaction (three round trips: BEGIN, the inbox insert, COMMIT) shared by ${eventsPerConsumerTransaction.toFixed(1)} events on average. Done: events published on commit from memory (no claim, no notification round trip), a turn's publishes written to NATS together, rows marked a second's worth at a time; consumers apply what arrived together in one transaction. What would close more: services that run consumers in a process of their own (a second core), or consumers that wait a few ms to fill bigger batches (latency for throughput).`,
       `The producers and the durability of every event. Each Weft event costs two PostgreSQL transactions with their WAL flushes — the producer's (state + outbox row) and the consumer's (inbox row + effect) — plus the JetStream publish and its ack and the relay's once-a-second mark, all on the same server and the same two cores as the producers; the producers alone commit ${Math.round(median(bareRates))} events/s, which the pipeline cannot exceed. Raw JetStream pays no database at all (${Math.round(median(rawRates))} events/s): that ratio compares a durable, exactly-once pipeline with a bare publish, and is kept as information.`,
       "The relay publishes on the commit itself (a commit hook of the producer's transaction hands it the event), so commit → handled is one JetStream publish and one consumer transaction: no poll interval, no notification round trip, no claim. What would close more: producers that record several events per business transaction, group commit in PostgreSQL (`commit_delay`), or `synchronous_commit = off` for event tables where losing the last few ms on a crash is acceptable — each trades durability or latency, so none is the default.",
     ],

@@ -115,6 +115,9 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
   private readonly taken = new Set<string>();
   /** Streams this relay has declared: an event can only be stored if its stream exists. */
   private readonly declaredStreams = new Set<string>();
+  /** Events committed since the last turn of the event loop, to be published in the next. */
+  private committed: OutboxEvent[] = [];
+  private committedFlush: NodeJS.Immediate | undefined;
   /** Publishes on commit not yet acknowledged by JetStream. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Events published on commit whose publish failed: the next round publishes them again. */
@@ -153,21 +156,38 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
 
   publishCommitted(event: OutboxEvent): void {
     if (this.stopping.signal.aborted) return; // its row is handed over to the relays
-    this.lastPublished = Date.now();
-    const publishing = this.publishEvents([event]).then(
-      () => this.markLater(event.id),
-      (error: unknown) => {
-        this.failed.push(event);
-        this.options.logger.warn(
-          { err: error, event_id: event.id },
-          "outbox relay: publish on commit failed, will retry",
-        );
-        this.wakeup.wake();
-      },
-    );
-    this.inFlight.add(publishing);
-    void publishing.finally(() => this.inFlight.delete(publishing));
+    this.committed.push(event);
+    this.committedFlush ??= setImmediate(this.publishCommittedNow);
   }
+
+  /**
+   * Publishes the events of every commit since the last turn of the event loop, together: the
+   * NATS client writes what is published in one turn to its socket at once, and on a loaded
+   * process several transactions commit in the same turn.
+   */
+  private readonly publishCommittedNow = (): void => {
+    clearImmediate(this.committedFlush);
+    this.committedFlush = undefined;
+    const events = this.committed;
+    if (events.length === 0) return;
+    this.committed = [];
+    this.lastPublished = Date.now();
+    for (const event of events) {
+      const publishing = this.publishEvents([event]).then(
+        () => this.markLater(event.id),
+        (error: unknown) => {
+          this.failed.push(event);
+          this.options.logger.warn(
+            { err: error, event_id: event.id },
+            "outbox relay: publish on commit failed, will retry",
+          );
+          this.wakeup.wake();
+        },
+      );
+      this.inFlight.add(publishing);
+      void publishing.finally(() => this.inFlight.delete(publishing));
+    }
+  };
 
   /**
    * Publish soon: a transaction that recorded events just committed. While the relay listens, the
@@ -185,6 +205,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
     if (commitPublishers.get(this.options.db) === this) commitPublishers.delete(this.options.db);
     this.stopping.abort();
     await this.running;
+    this.publishCommittedNow();
     await Promise.all(this.inFlight);
     await this.markNow();
     await this.listener?.close();

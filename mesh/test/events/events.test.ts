@@ -90,10 +90,13 @@ describe("outbox → JetStream → consumer", () => {
     await expect.poll(() => sightingsOf(thing), { timeout: 10_000 }).toBe(1);
     // Published on commit: marked with the others of its second.
     await expect
-      .poll(async () => {
-        const [row] = await opened.db.select().from(schema.outbox).where(eq(schema.outbox.subject, thing));
-        return row?.publishedAt;
-      })
+      .poll(
+        async () => {
+          const [row] = await opened.db.select().from(schema.outbox).where(eq(schema.outbox.subject, thing));
+          return row?.publishedAt;
+        },
+        { timeout: 5_000 },
+      )
       .toBeInstanceOf(Date);
   });
 

@@ -93,7 +93,8 @@ describe("publishing on commit", () => {
     await expect.poll(() => sightingsOf(thing), { timeout: 10_000 }).toBe(1);
     const row = await rowOf(thing);
     expect(row?.relayAfter).toBeInstanceOf(Date);
-    await expect.poll(async () => (await rowOf(thing))?.publishedAt).toBeInstanceOf(Date);
+    // Marked with the others of its second.
+    await expect.poll(async () => (await rowOf(thing))?.publishedAt, { timeout: 5_000 }).toBeInstanceOf(Date);
   });
 
   it("publishes nothing of a savepoint rolled back inside a transaction that committed", async () => {

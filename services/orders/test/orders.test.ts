@@ -65,12 +65,16 @@ describe("the order saga", () => {
     expect(world.inventory.available.get(p)).toBe(3);
     expect(world.inventory.calls).toContain(`reserve ${placed.id}:reserve`);
     expect(world.inventory.calls).toContain(`commit ${placed.id}:commit`);
-    // OrderPlaced and OrderConfirmed went out through the outbox to JetStream.
+    // OrderPlaced and OrderConfirmed went out through the outbox to JetStream (published on commit,
+    // marked published with the others of their second).
     await expect
-      .poll(async () => {
-        const rows = await service.db.select().from(outbox).where(eq(outbox.subject, placed.id));
-        return rows.map((row) => [row.type, row.publishedAt !== null]);
-      })
+      .poll(
+        async () => {
+          const rows = await service.db.select().from(outbox).where(eq(outbox.subject, placed.id));
+          return rows.map((row) => [row.type, row.publishedAt !== null]);
+        },
+        { timeout: 5_000 },
+      )
       .toEqual([
         ["shop.orders.v1.OrderPlaced", true],
         ["shop.orders.v1.OrderConfirmed", true],
