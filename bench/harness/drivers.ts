@@ -2,6 +2,7 @@
 // round runs every variant once (in alternating order), so slow phases of a noisy machine hit all.
 import type { DriverRequest, Target } from "../driver.ts";
 import { type ChildHandle, startChild } from "./child.ts";
+import { cpuPerRequest, type Processes } from "./cpu.ts";
 import { type LoadResult, mergeResults, throughput } from "./load.ts";
 import { median, type Percentiles, percentiles } from "./stats.ts";
 
@@ -9,6 +10,8 @@ const driverEntry = new URL("../driver.ts", import.meta.url);
 
 export interface DriverGroup {
   readonly processes: number;
+  /** The driver processes' ids (for their CPU time). */
+  readonly pids: readonly number[];
   closed(concurrency: number, maxRequests: number, maxMs: number): Promise<LoadResult>;
   open(ratePerSecond: number, durationMs: number, maxInFlight: number): Promise<LoadResult>;
   close(): Promise<void>;
@@ -37,6 +40,7 @@ export async function startDrivers(
       .filter((s) => s.share > 0);
   return {
     processes: children.length,
+    pids: children.map((c) => c.pid),
     async closed(concurrency, maxRequests, maxMs) {
       const shares = split(concurrency);
       return mergeResults(
@@ -76,6 +80,11 @@ export async function startDrivers(
 export interface Variant {
   name: string;
   drivers: DriverGroup;
+  /**
+   * The processes that serve this variant's requests, by role, whose CPU per request closed-loop
+   * rounds record (the drivers are always recorded, as role "driver").
+   */
+  serving?: Processes;
 }
 
 /** One variant at one load level, over all rounds. */
@@ -89,6 +98,13 @@ export interface Series {
   errors: number;
   shed: number;
   firstError?: string;
+  /** Closed loop: CPU µs per request of each role (see Variant.serving), per round. */
+  cpu?: Map<string, number[]>;
+}
+
+/** Median CPU µs per request of each role of a series, in the order the roles were given. */
+export function cpuSummary(series: Series): Map<string, number> {
+  return new Map([...(series.cpu ?? [])].map(([role, values]) => [role, median(values)]));
 }
 
 export function summarize(series: Series): { rps: number; p50: number; p99: number } {
@@ -129,14 +145,23 @@ export async function compareClosed(variants: readonly Variant[], options: Compa
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
-        const result = await v.drivers.closed(concurrency, options.maxRequests, options.maxMs);
-        record(byVariant.get(v.name)!, result);
+        const series = byVariant.get(v.name)!;
+        const processes: Processes = [...(v.serving ?? []), { role: "driver", pids: v.drivers.pids }];
+        let result: LoadResult | undefined;
+        const cpu = await cpuPerRequest(processes, async () => {
+          result = await v.drivers.closed(concurrency, options.maxRequests, options.maxMs);
+          return result.count;
+        });
+        record(series, result!);
+        series.cpu ??= new Map();
+        for (const [role, micros] of cpu) series.cpu.set(role, [...(series.cpu.get(role) ?? []), micros]);
       }
     }
     for (const s of byVariant.values()) {
       const { rps, p50, p99 } = summarize(s);
+      const cpu = [...cpuSummary(s)].map(([role, micros]) => `${role} ${Math.round(micros)}`).join(", ");
       options.log(
-        `  ${s.variant.padEnd(28)} ${s.load.padEnd(6)} ${Math.round(rps).toString().padStart(7)} req/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms${s.errors ? `  errors ${s.errors} (${s.firstError})` : ""}`,
+        `  ${s.variant.padEnd(28)} ${s.load.padEnd(6)} ${Math.round(rps).toString().padStart(7)} req/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  CPU µs/req: ${cpu}${s.errors ? `  errors ${s.errors} (${s.firstError})` : ""}`,
       );
       all.push(s);
     }

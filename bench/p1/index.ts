@@ -5,7 +5,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ChildHandle, startChild } from "../harness/child.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
-import { compareClosed, compareOpen, type Series, startDrivers, summarize, type Variant } from "../harness/drivers.ts";
+import {
+  compareClosed,
+  compareOpen,
+  cpuSummary,
+  type Series,
+  startDrivers,
+  summarize,
+  type Variant,
+} from "../harness/drivers.ts";
 import { lastSamples, profileMarkdown, profilesIn, summarizeProfile } from "../harness/profile.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
 import { issuePems, type MeshDirs } from "../harness/runtime.ts";
@@ -55,6 +63,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
         { kind: "weft-echo", address: weftServer.address, ...dirs },
         { processes: 1, sdkTracing: true },
       ),
+      serving: [{ role: "server", pids: [weftServer.child.pid] }],
     },
     {
       name: bareName,
@@ -63,6 +72,7 @@ export async function runP1(context: BenchContext): Promise<Section> {
         { kind: "bare-echo", address: bareServer.address, pems: clientPems },
         { processes: 1, sdkTracing: false },
       ),
+      serving: [{ role: "server", pids: [bareServer.child.pid] }],
     },
   ];
   const sampled: Variant = {
@@ -137,6 +147,22 @@ export async function runP1(context: BenchContext): Promise<Section> {
     rows.push({ subject: "Weft ÷ bare throughput", load: `closed c=${c}`, value: ratio, unit: "×" });
     goals.push({ name: `throughput c=${c}`, ratio, direction: "≥", target: 0.85, formula: "Weft req/s ÷ bare req/s" });
   }
+  // CPU per call: with the machine's cores busy, throughput is what the processes' CPU per call allows.
+  const cpuAt = (variant: string, load: string) => cpuSummary(series(closed, variant, load));
+  for (const variant of [weftName, bareName]) {
+    for (const [role, micros] of cpuAt(variant, "c=32")) {
+      const others = ["c=1", "c=256"].map(
+        (load) => `${load} ${Math.round(cpuAt(variant, load).get(role) ?? Number.NaN)}`,
+      );
+      rows.push({
+        subject: `${variant}: ${role === "driver" ? "client (load driver)" : role} CPU per call`,
+        load: "closed c=32",
+        value: micros,
+        unit: "µs",
+        note: `${others.join(", ")} µs`,
+      });
+    }
+  }
   const sampled32 = series(sampledClosed, sampledName, "c=32");
   const sampledRatio = pairedRatio(sampled32.throughputs, series(sampledClosed, bareName, "c=32").throughputs);
   rows.push({
@@ -164,7 +190,13 @@ export async function runP1(context: BenchContext): Promise<Section> {
     formula: "Weft p99 ÷ bare p99",
   });
 
+  const weftCpu = cpuAt(weftName, "c=32");
+  const bareCpu = cpuAt(bareName, "c=32");
+  const cpuOf = (cpu: Map<string, number>, role: string) => Math.round(cpu.get(role) ?? Number.NaN);
+  const weftTotal = cpuOf(weftCpu, "server") + cpuOf(weftCpu, "driver");
+  const bareTotal = cpuOf(bareCpu, "server") + cpuOf(bareCpu, "driver");
   const limits: string[] = [
+    `CPU per call at c=32, from /proc during the measured rounds: Weft's server ${cpuOf(weftCpu, "server")} µs against the bare server's ${cpuOf(bareCpu, "server")} µs, Weft's client process ${cpuOf(weftCpu, "driver")} µs against the bare client's ${cpuOf(bareCpu, "driver")} µs (the load driver's own work is in both). Client and server share the 2 cores, so the two together set the throughput: ${bareTotal} ÷ ${weftTotal} µs = ${(bareTotal / weftTotal).toFixed(2)}, which is what the ratio measures. The difference is Weft's per-call work below, split about evenly between the two sides.`,
     "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing. On the server, one object per call (the call gate, `mesh/src/server/call-gate.ts`, a grpc-js server interceptor that decides authorization when the headers arrive, so a denied call is never decoded), the W3C trace-context parse, a server span (the SDK is on, always-on sampling unless OTEL_TRACES_SAMPLER says otherwise, with a no-op exporter), AsyncLocalStorage for the incoming call and its trace context, the RED metric updates (plain counters and a duration histogram bound per method, handed to prom-client's registry when scraped). On the client: cockatiel's bulkhead (the breaker is only entered while it holds failures or is not closed), a client span with W3C header injection, deadline and header propagation and metrics. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio; with always-on sampling the spans (ids, attributes, the batch processor) are most of what is left.",
     "Done so far: the verified principal cached per TLS connection; no per-call deadline timer when the caller sent a deadline; policy decisions cached per (caller, method); the interceptor chain replaced by the call gate; the AbortController, response trailers and request id made only when a handler asks; span names, options and attributes and the metric label sets bound once per method; OTEL_TRACES_SAMPLER honoured by the mesh before any span object exists (an unsampled call allocates none); generated codecs hand grpc-js the encoded bytes without a copy; the duration histogram bound per method (prom-client's children re-hash their labels on every observe), the breaker's closed path without wrapper promises, and the sampling of allow decisions keyed by the cached decision instead of a string per call. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
   ];
