@@ -125,6 +125,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
   /** Ids published on commit, not yet marked published. */
   private unmarked: string[] = [];
   private markTimer: NodeJS.Timeout | undefined;
+  private handOverRound: NodeJS.Timeout | undefined;
   /** The UPDATE marking `unmarked` rows, while one runs: they run one at a time. */
   private marking: Promise<void> = Promise.resolve();
 
@@ -152,6 +153,9 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
     }
     this.running = this.loop();
     if (this.options.publishOnCommit !== false) commitPublishers.set(this.options.db, this);
+    // What an earlier run of this service committed but died before publishing is handed over to
+    // the relays at most a hand-over time after it died, and no notification says so: look then.
+    this.handOverRound = setTimeout(() => this.wakeup.wake(), this.handOverMs + 1_000);
   }
 
   publishCommitted(event: OutboxEvent): void {
@@ -204,6 +208,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
   async stop(): Promise<void> {
     if (commitPublishers.get(this.options.db) === this) commitPublishers.delete(this.options.db);
     this.stopping.abort();
+    clearTimeout(this.handOverRound);
     await this.running;
     this.publishCommittedNow();
     await Promise.all(this.inFlight);

@@ -151,6 +151,34 @@ describe("publishing on commit", () => {
     await expect.poll(() => sightingsOf(thing), { timeout: 10_000 }).toBe(1);
   });
 
+  it("after a restart, takes what the run before left once it is handed over, with nobody telling it", async () => {
+    const thing = `${run}-left-by-a-crash`;
+    await opened.db.insert(schema.outbox).values({
+      id: randomUUID(),
+      type: ThingNamedSchema.typeName,
+      subject: thing,
+      payload: toBinary(ThingNamedSchema, create(ThingNamedSchema, { thingId: thing, name: "x" })),
+      traceHeaders: {},
+      relayAfter: sql`now() + interval '200 milliseconds'`,
+    });
+    const restarted = new OutboxRelay({
+      db: roundsOnly.db,
+      js: bus.js,
+      jsm: bus.jsm,
+      source: "weft/publish-on-commit-test",
+      logger,
+      pollMs: anHour,
+      handOverMs: 200,
+      publishOnCommit: false,
+    });
+    restarted.start();
+    try {
+      await expect.poll(() => sightingsOf(thing), { timeout: 10_000 }).toBe(1);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
   it("marks what it published on commit before it stops", async () => {
     const thing = `${run}-before-stop`;
     await opened.db.transaction((tx) => recordEvent(tx, event(thing)));
