@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { freePort, type Platform, startPlatform } from "@weft/cli/dev";
 import { loadApp } from "@weft/mesh/app";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { devAdmin } from "../demo-catalog.ts";
 
 /**
@@ -22,6 +22,7 @@ chmodSync(dataDir, 0o755);
 const orderCount = 240;
 const productStock = [30, 30, 20];
 const logs: string[] = [];
+let failed = false;
 let platform: Platform;
 const app = loadApp();
 const databases = new Map<string, postgres.Sql>();
@@ -65,7 +66,8 @@ afterAll(async () => {
   await platform?.stop();
   // The embedded server and its databases live in dataDir.
   rmSync(dataDir, { recursive: true, force: true });
-  if (process.env.WEFT_CHAOS_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
+  // The platform's logs are what explains a failure: printed then, or when asked for.
+  if (failed || process.env.WEFT_CHAOS_LOGS) process.stdout.write(`${logs.join("\n")}\n`);
 }, 120_000);
 
 /** A REST call that, like a careful client, retries transient failures (5xx, refused connections). */
@@ -99,6 +101,9 @@ async function rest(
 
 describe("chaos: kill -9 and restarts under load", () => {
   it("keeps every business invariant", async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
     // A scarce catalog and a few customers.
     const admin = (await rest("POST", "/v1/auth/login", undefined, devAdmin(app))).accessToken as string;
     const products: string[] = [];
