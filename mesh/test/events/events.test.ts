@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { type ThingNamed, ThingNamedSchema } from "@weft/gen/weft/echo/v1/events_pb.js";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type OpenedDatabase, openDatabase, type TestDatabase } from "../../src/data/index.ts";
 import {
@@ -48,10 +48,7 @@ beforeAll(async () => {
       const named = event.message as ThingNamed;
       if (!named.thingId.startsWith(run)) return; // events of earlier runs on the shared stream
       if (poisoned.has(named.thingId)) throw new Error(`cannot handle ${named.thingId}`);
-      await tx
-        .insert(schema.sightings)
-        .values({ thingId: named.thingId, count: 1 })
-        .onConflictDoUpdate({ target: schema.sightings.thingId, set: { count: sql`${schema.sightings.count} + 1` } });
+      await schema.sight(tx, named.thingId);
     },
   });
 }, 60_000);
@@ -78,10 +75,7 @@ async function nameThing(thingId: string, name: string, commit = true) {
   relay.nudge();
 }
 
-async function sightingsOf(thingId: string): Promise<number | undefined> {
-  const rows = await opened.db.select().from(schema.sightings).where(eq(schema.sightings.thingId, thingId));
-  return rows[0]?.count;
-}
+const sightingsOf = (thingId: string) => schema.sightingsOf(opened.db, thingId);
 
 describe("outbox → JetStream → consumer", () => {
   it("publishes a committed event and applies it once", async () => {

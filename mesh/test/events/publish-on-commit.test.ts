@@ -53,10 +53,7 @@ beforeAll(async () => {
     async handle(tx, event) {
       const named = event.message as ThingNamed;
       if (!named.thingId.startsWith(run)) return;
-      await tx
-        .insert(schema.sightings)
-        .values({ thingId: named.thingId, count: 1 })
-        .onConflictDoUpdate({ target: schema.sightings.thingId, set: { count: sql`${schema.sightings.count} + 1` } });
+      await schema.sight(tx, named.thingId);
     },
   });
 }, 60_000);
@@ -76,10 +73,7 @@ function event(thingId: string) {
   return { schema: ThingNamedSchema, message: { thingId, name: "x" }, subject: thingId };
 }
 
-async function sightingsOf(thingId: string): Promise<number | undefined> {
-  const rows = await opened.db.select().from(schema.sightings).where(eq(schema.sightings.thingId, thingId));
-  return rows[0]?.count;
-}
+const sightingsOf = (thingId: string) => schema.sightingsOf(opened.db, thingId);
 
 async function rowOf(thingId: string) {
   const [row] = await opened.db.select().from(schema.outbox).where(eq(schema.outbox.subject, thingId));
