@@ -3,7 +3,7 @@ import { context, propagation } from "@opentelemetry/api";
 import { sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { afterCommit, databaseOf, type Transaction } from "../data/index.ts";
-import { commitPublisherOf } from "./relay.ts";
+import { commitPublisherOf } from "./on-commit.ts";
 import { outbox } from "./tables.ts";
 
 export interface NewEvent<Desc extends DescMessage> {

@@ -1,13 +1,11 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
-import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { and, asc, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../data/index.ts";
 import { Wakeup } from "../lifecycle/periodic.ts";
 import type { Logger } from "../telemetry/index.ts";
-import { ensureStream, eventStreamOf } from "./bus.ts";
 import { type CommitListener, listenForCommits } from "./commit-listener.ts";
-import { envelopeHeaders, protobufContentType } from "./envelope.ts";
+import { PublishOnCommit } from "./on-commit.ts";
+import { EventPublisher } from "./publisher.ts";
 import { outbox } from "./tables.ts";
 
 export interface RelayOptions<Schema extends Record<string, unknown>> {
@@ -42,43 +40,11 @@ export interface RelayOptions<Schema extends Record<string, unknown>> {
   handOverMs?: number;
 }
 
-/** An outbox row as the relay publishes it. */
-export type OutboxEvent = Pick<
-  typeof outbox.$inferSelect,
-  "id" | "type" | "subject" | "payload" | "traceHeaders" | "createdAt"
->;
-
-/** What `recordEvent` hands a committed event to: the relay of the database it was written to. */
-export interface CommitPublisher {
-  /** When relays may take the rows this publisher has been handed, in milliseconds from now. */
-  readonly handOverMs: number;
-  /** Publishes an event whose transaction has just committed; never throws. */
-  publishCommitted(event: OutboxEvent): void;
-}
-
-/** The started relays that publish on commit, by the database they publish the outbox of. */
-const commitPublishers = new WeakMap<object, CommitPublisher>();
-
-/** The relay that publishes on commit the events written to `db`, if one runs in this process. */
-export function commitPublisherOf(db: object): CommitPublisher | undefined {
-  return commitPublishers.get(db);
-}
-
-const tracer = trace.getTracer("weft-mesh");
-
 /** How often old published rows are deleted: retention is an hour, so every few minutes is plenty. */
 const cleanupEveryMs = 5 * 60 * 1000;
 
 /** How many taken event ids a relay remembers (a few batches' worth). */
 const rememberedIds = 1_000;
-
-/**
- * How long events published on commit wait to be marked published: the marks of a second share
- * one UPDATE (and one commit). A row marked late is only republished if the process dies before
- * marking it (and after its hand-over time), which JetStream's duplicate window and the
- * consumers' inbox absorb.
- */
-const markEveryMs = 1_000;
 
 /** The channel the outbox's trigger (mesh/drizzle) notifies on every insert. */
 export const outboxChannel = "weft_outbox";
@@ -86,10 +52,8 @@ export const outboxChannel = "weft_outbox";
 /**
  * Publishes the outbox to JetStream, two ways.
  *
- * - On commit: an event this process records (`recordEvent`) is published as soon as its
- *   transaction commits, from memory, and its row marked published a batch at a time. Its row
- *   carries a hand-over time until which relays leave it, so a crash before publishing or marking
- *   costs a late (or a duplicate) publish, never a lost event.
+ * - On commit (on-commit.ts): an event this process records (`recordEvent`) is published as soon
+ *   as its transaction commits, from memory, and its row marked published a batch at a time.
  * - In rounds: rows written by other processes (or handed over) are found by rounds woken by the
  *   commits that add them (LISTEN/NOTIFY, or a nudge from this process) and otherwise by a slow
  *   safety poll. Each round claims unpublished rows with `FOR UPDATE SKIP LOCKED` (so replicas
@@ -99,8 +63,7 @@ export const outboxChannel = "weft_outbox";
  * Every publish carries `Nats-Msg-Id` = event id: a republished row (a crash between publish and
  * mark) is absorbed by JetStream's duplicate window and the consumers' inbox.
  */
-export class OutboxRelay<Schema extends Record<string, unknown>> implements CommitPublisher {
-  readonly handOverMs: number;
+export class OutboxRelay<Schema extends Record<string, unknown>> {
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly retentionMs: number;
@@ -113,28 +76,25 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
   private listener: CommitListener | undefined;
   /** Ids of the events the latest rounds took, oldest first: their notifications need no round. */
   private readonly taken = new Set<string>();
-  /** Streams this relay has declared: an event can only be stored if its stream exists. */
-  private readonly declaredStreams = new Set<string>();
-  /** Events committed since the last turn of the event loop, to be published in the next. */
-  private committed: OutboxEvent[] = [];
-  private committedFlush: NodeJS.Immediate | undefined;
-  /** Publishes on commit not yet acknowledged by JetStream. */
-  private readonly inFlight = new Set<Promise<void>>();
-  /** Events published on commit whose publish failed: the next round publishes them again. */
-  private failed: OutboxEvent[] = [];
-  /** Ids published on commit, not yet marked published. */
-  private unmarked: string[] = [];
-  private markTimer: NodeJS.Timeout | undefined;
+  private readonly publisher: EventPublisher;
+  private readonly onCommit: PublishOnCommit<Schema>;
   private handOverRound: NodeJS.Timeout | undefined;
-  /** The UPDATE marking `unmarked` rows, while one runs: they run one at a time. */
-  private marking: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RelayOptions<Schema>) {
-    this.handOverMs = options.handOverMs ?? 10_000;
     this.batchSize = options.batchSize ?? 100;
     // Commits wake the relay; the poll is only the backstop for a notification that never came.
     this.pollMs = options.pollMs ?? 30_000;
     this.retentionMs = options.retentionMs ?? 60 * 60 * 1000;
+    this.publisher = new EventPublisher(options.js, options.jsm, options.source);
+    this.onCommit = new PublishOnCommit({
+      db: options.db,
+      publisher: this.publisher,
+      logger: options.logger,
+      handOverMs: options.handOverMs ?? 10_000,
+      markBatch: this.batchSize,
+      // The loop publishes them again, with its backoff.
+      onFailure: () => this.wakeup.wake(),
+    });
   }
 
   start(): void {
@@ -152,46 +112,11 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
       });
     }
     this.running = this.loop();
-    if (this.options.publishOnCommit !== false) commitPublishers.set(this.options.db, this);
+    if (this.options.publishOnCommit !== false) this.onCommit.start();
     // What an earlier run of this service committed but died before publishing is handed over to
     // the relays at most a hand-over time after it died, and no notification says so: look then.
-    this.handOverRound = setTimeout(() => this.wakeup.wake(), this.handOverMs + 1_000);
+    this.handOverRound = setTimeout(() => this.wakeup.wake(), this.onCommit.handOverMs + 1_000);
   }
-
-  publishCommitted(event: OutboxEvent): void {
-    if (this.stopping.signal.aborted) return; // its row is handed over to the relays
-    this.committed.push(event);
-    this.committedFlush ??= setImmediate(this.publishCommittedNow);
-  }
-
-  /**
-   * Publishes the events of every commit since the last turn of the event loop, together: the
-   * NATS client writes what is published in one turn to its socket at once, and on a loaded
-   * process several transactions commit in the same turn.
-   */
-  private readonly publishCommittedNow = (): void => {
-    clearImmediate(this.committedFlush);
-    this.committedFlush = undefined;
-    const events = this.committed;
-    if (events.length === 0) return;
-    this.committed = [];
-    this.lastPublished = Date.now();
-    for (const event of events) {
-      const publishing = this.publishEvents([event]).then(
-        () => this.markLater(event.id),
-        (error: unknown) => {
-          this.failed.push(event);
-          this.options.logger.warn(
-            { err: error, event_id: event.id },
-            "outbox relay: publish on commit failed, will retry",
-          );
-          this.wakeup.wake();
-        },
-      );
-      this.inFlight.add(publishing);
-      void publishing.finally(() => this.inFlight.delete(publishing));
-    }
-  };
 
   /**
    * Publish soon: a transaction that recorded events just committed. While the relay listens, the
@@ -206,13 +131,10 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
    * published, and resolves when all that has ended. Events recorded from now on are left to the relays.
    */
   async stop(): Promise<void> {
-    if (commitPublishers.get(this.options.db) === this) commitPublishers.delete(this.options.db);
     this.stopping.abort();
     clearTimeout(this.handOverRound);
     await this.running;
-    this.publishCommittedNow();
-    await Promise.all(this.inFlight);
-    await this.markNow();
+    await this.onCommit.stop();
     await this.listener?.close();
   }
 
@@ -234,7 +156,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
       if (rows.length === 0) return 0;
       this.lastPublished = Date.now();
       this.remember(rows.map((row) => row.id));
-      await this.publishEvents(rows);
+      await this.publisher.publish(rows);
       await tx
         .update(outbox)
         .set({ publishedAt: sql`now()` })
@@ -246,79 +168,6 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
         );
       return rows.length;
     });
-  }
-
-  /** Publishes events and waits for JetStream to have stored each of them. */
-  private async publishEvents(events: readonly OutboxEvent[]): Promise<void> {
-    await this.declareStreamsOf(events);
-    await Promise.all(events.map((event) => this.publishEvent(event)));
-  }
-
-  private publishEvent(event: OutboxEvent): Promise<void> {
-    const parent = propagation.extract(context.active(), event.traceHeaders);
-    const span = tracer.startSpan(`publish ${event.type}`, { kind: SpanKind.PRODUCER }, parent);
-    const headers = natsHeaders();
-    headers.set(envelopeHeaders.id, event.id);
-    headers.set(envelopeHeaders.type, event.type);
-    headers.set(envelopeHeaders.source, this.options.source);
-    headers.set(envelopeHeaders.subject, event.subject);
-    headers.set(envelopeHeaders.time, event.createdAt.toISOString());
-    headers.set(envelopeHeaders.specVersion, "1.0");
-    headers.set(envelopeHeaders.contentType, protobufContentType);
-    propagation.inject(trace.setSpan(parent, span), headers, {
-      set: (carrier, key, value) => carrier.set(key, value),
-    });
-    return this.options.js.publish(event.type, event.payload, { msgID: event.id, headers }).then(
-      () => span.end(),
-      (error: unknown) => {
-        span.end();
-        throw error;
-      },
-    );
-  }
-
-  /** Marks an event published on commit, with the others of the next second. */
-  private markLater(id: string): void {
-    this.unmarked.push(id);
-    if (this.unmarked.length >= this.batchSize) void this.markNow();
-    else this.markTimer ??= setTimeout(() => void this.markNow(), markEveryMs);
-  }
-
-  /** Marks every event published on commit so far in one UPDATE; a failed one is tried again later. */
-  private markNow(): Promise<void> {
-    clearTimeout(this.markTimer);
-    this.markTimer = undefined;
-    this.marking = this.marking.then(async () => {
-      const ids = this.unmarked;
-      if (ids.length === 0) return;
-      this.unmarked = [];
-      try {
-        await this.options.db.update(outbox).set({ publishedAt: sql`now()` }).where(inArray(outbox.id, ids));
-      } catch (error) {
-        // Unmarked rows are only published again once handed over: harmless, so retry calmly.
-        this.options.logger.warn(
-          { err: error, events: ids.length },
-          "outbox relay: marking events published failed, will retry",
-        );
-        this.unmarked.push(...ids);
-        if (!this.stopping.signal.aborted) this.markTimer ??= setTimeout(() => void this.markNow(), 5_000);
-      }
-    });
-    return this.marking;
-  }
-
-  /** Publishes again the events whose publish on commit failed; they are marked as if it had not. */
-  private async republishFailed(): Promise<void> {
-    if (this.failed.length === 0) return;
-    const events = this.failed;
-    this.failed = [];
-    try {
-      await this.publishEvents(events);
-    } catch (error) {
-      this.failed.push(...events);
-      throw error;
-    }
-    for (const event of events) this.markLater(event.id);
   }
 
   /**
@@ -333,23 +182,12 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
     }
   }
 
-  /** Declares the stream of each event's protobuf package the first time the relay meets it. */
-  private async declareStreamsOf(events: readonly OutboxEvent[]): Promise<void> {
-    for (const { type } of events) {
-      const protoPackage = type.slice(0, type.lastIndexOf("."));
-      if (this.declaredStreams.has(protoPackage)) continue;
-      const stream = eventStreamOf(protoPackage);
-      await ensureStream(this.options.jsm, stream.name, stream.subjects);
-      this.declaredStreams.add(protoPackage);
-    }
-  }
-
   private async loop(): Promise<void> {
     let failures = 0;
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
-        await this.republishFailed();
+        await this.onCommit.retryFailed();
         const published = await this.publishBatch();
         failures = 0;
         await this.cleanupNowAndThen();
@@ -371,7 +209,8 @@ export class OutboxRelay<Schema extends Record<string, unknown>> implements Comm
   private async cleanupNowAndThen(): Promise<void> {
     const now = Date.now();
     const every = cleanupEveryMs;
-    if (now - this.lastCleanup < every || now - this.lastPublished > this.retentionMs + every) return;
+    const lastPublished = Math.max(this.lastPublished, this.onCommit.lastPublishedAt);
+    if (now - this.lastCleanup < every || now - lastPublished > this.retentionMs + every) return;
     this.lastCleanup = now;
     const cutoff = new Date(Date.now() - this.retentionMs);
     await this.options.db.delete(outbox).where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, cutoff)));
