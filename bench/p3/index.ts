@@ -10,6 +10,7 @@ import { testServerUrl } from "@weft/mesh/data";
 import postgres from "postgres";
 import { devAdmin } from "../../scripts/demo-catalog.ts";
 import { type BenchContext, scratch } from "../harness/context.ts";
+import { cpuPerRequest, type Processes } from "../harness/cpu.ts";
 import { lastLines } from "../harness/platform.ts";
 import type { Goal, Row, Section } from "../harness/report.ts";
 import { median, percentiles } from "../harness/stats.ts";
@@ -209,9 +210,22 @@ export async function runP3(context: BenchContext): Promise<Section> {
       notRun.push("pgbench is not installed (Debian: postgresql-contrib), so the P3 ratio could not be formed");
     }
 
-    // Saturation: as many orders as 32 concurrent customers place, until every one is decided.
-    const burst = await closedLoop(400, 32, 15_000);
-    const decided = await settle(burst, 120_000);
+    // Saturation: as many orders as 32 concurrent customers place, until every one is decided —
+    // and what every process of the platform spent on them meanwhile.
+    const backends = await admin<Array<{ pid: number }>>`
+      select pid from pg_stat_activity where datname like ${`${prefix}_%`} and datname <> ${pgbenchDb}`;
+    const processes: Processes = [
+      ...[...platform.processIds()].map(([role, pid]) => ({ role, pids: [pid] })),
+      { role: "PostgreSQL backends", pids: backends.map((b) => b.pid) },
+      { role: "load driver", pids: [process.pid] },
+    ];
+    let burst: Placed[] = [];
+    let decided: ReadonlyArray<{ id: string; status: string; t: number }> = [];
+    const cpuPerOrder = await cpuPerRequest(processes, async () => {
+      burst = await closedLoop(400, 32, 15_000);
+      decided = await settle(burst, 120_000);
+      return decided.filter((r) => r.status === "CONFIRMED").length;
+    });
     const confirmed = decided.filter((r) => r.status === "CONFIRMED");
     const first = Math.min(...burst.map((p) => p.at));
     const last = Math.max(...confirmed.map((r) => r.t));
@@ -224,6 +238,20 @@ export async function runP3(context: BenchContext): Promise<Section> {
       note: `${confirmed.length} confirmed, ${decided.length - confirmed.length} not`,
     });
     context.log(`  max: ${maxRate.toFixed(1)} orders/s confirmed`);
+    const cpuMs = [...cpuPerOrder].map(([role, micros]) => [role, micros / 1000] as const).sort((a, b) => b[1] - a[1]);
+    const cpuTotalMs = cpuMs.reduce((sum, [, ms]) => sum + ms, 0);
+    for (const [role, ms] of cpuMs) {
+      rows.push({ subject: `CPU per confirmed order: ${role}`, load: "closed loop c=32", value: ms, unit: "ms" });
+    }
+    rows.push({
+      subject: "CPU per confirmed order, all processes",
+      load: "closed loop c=32",
+      value: cpuTotalMs,
+      unit: "ms",
+      note: `2 cores ÷ this = ${(2000 / cpuTotalMs).toFixed(0)} orders/s`,
+    });
+    context.log(`  CPU per order: ${cpuMs.map(([role, ms]) => `${role} ${ms.toFixed(1)}`).join(", ")} ms`);
+    const cpuSentence = `CPU per confirmed order in the closed loop, from /proc: ${cpuTotalMs.toFixed(1)} ms over all processes (${cpuMs.map(([role, ms]) => `${role} ${ms.toFixed(1)}`).join(", ")}), so 2 cores allow about ${(2000 / cpuTotalMs).toFixed(0)} orders/s — what the saga reaches. PostgreSQL's backends take ${(((cpuMs.find(([role]) => role === "PostgreSQL backends")?.[1] ?? 0) / cpuTotalMs) * 100).toFixed(0)}% of it: the bound is the Node processes' CPU, not the database's commits.`;
 
     // Latency at 70% of that rate, open model.
     const rate = 0.7 * maxRate;
@@ -283,8 +311,9 @@ export async function runP3(context: BenchContext): Promise<Section> {
         formula: "orders/s ÷ (pgbench tps ÷ commits per order)",
       });
       limits.push(
+        cpuSentence,
         `Each order costs ${commitsPerOrder.toFixed(1)} commits across the six databases (order row, saga steps, reservations, payment, outbox rows written, published on commit and marked published a second's worth at a time, inbox rows of every consumer, notifications), so the database's ${tps.toFixed(0)} pgbench tps would allow ${(tps / commitsPerOrder).toFixed(0)} orders/s if commits were the only limit. The saga reaches ${maxRate.toFixed(1)}/s: the rest is CPU on 2 cores shared by seven Node processes, NATS, PostgreSQL and the load driver (each order also crosses the gateway, three mesh hops with mTLS, JSON transcoding, and JetStream), and the serial event consumers (one transaction per event, as P4 measures).`,
-        "Already done: each process publishes the events it records the moment their transaction commits (no relay round, no claim) and marks a second's worth of them published in one UPDATE and one commit, consumers apply a pulled batch in one transaction, and the saga costs one commit per step (the claim, or PlaceOrder itself when the local runner has room, marks the first call in flight; each step's commit records its outcome, the next state, the order change and its event, and marks the next call, so a step goes straight on with the next on the same lease), PlaceOrder checks its idempotency key in its insert rather than in a query of its own, and the catalog leaves StockCommitted (it moves no availability) unconsumed. What remains per order: PlaceOrder's transaction and one per saga step; inventory's reserve and commit; the payment's claim (committed before the provider is asked, so no transaction is held across that call) and its settlement; the catalog's price read (read-only: no WAL flush); one inbox commit per consumer batch, which at this rate is mostly a batch of one; and each relay's mark once a second. What would close more: more cores for the Node processes (every hop is CPU-bound on the event loop), and compiled JavaScript instead of tsx.",
+        "Already done: each process publishes the events it records the moment their transaction commits (no relay round, no claim) and marks a second's worth of them published in one UPDATE and one commit, consumers apply a pulled batch in one transaction, and the saga costs one commit per step (the claim, or PlaceOrder itself when the local runner has room, marks the first call in flight; each step's commit records its outcome, the next state, the order change and its event, and marks the next call, so a step goes straight on with the next on the same lease), PlaceOrder checks its idempotency key in its insert rather than in a query of its own, and the catalog leaves StockCommitted (it moves no availability) unconsumed. What remains per order: PlaceOrder's transaction and one per saga step; inventory's reserve and commit; the payment's claim (committed before the provider is asked, so no transaction is held across that call) and its settlement; the catalog's price read (read-only: no WAL flush); one inbox commit per consumer batch, which at this rate is mostly a batch of one; and each relay's mark once a second. The ratio's formula divides by commits, so every commit saved lowers it while orders/s stays CPU-bound: what would raise it is more cores for the Node processes (every hop is CPU-bound on its event loop), not fewer commits.",
       );
     }
   } catch (error) {
