@@ -1,8 +1,8 @@
 // Renders BENCHMARKS.md from one run's sections.
 
 import {
-  formatValue,
   type Goal,
+  goalValue,
   markdownGoals,
   markdownTable,
   met,
@@ -69,7 +69,7 @@ export function writeBenchmarksMarkdown(report: RunReport): string {
     if (s.method.length > 0) out.push(...s.method.map((m) => `- ${m}`), "");
     for (const g of s.goals) {
       out.push(
-        `- **${g.name}**: ${formatValue(g.ratio, "×")} (${g.formula}; goal ${g.direction} ${g.target}) — ${met(g) ? "met" : shortfall(g)}`,
+        `- **${g.name}**: ${goalValue(g)} (${g.formula}; goal ${g.direction} ${g.target}) — ${met(g) ? "met" : shortfall(g)}`,
       );
     }
     if (s.goals.length > 0) out.push("");
@@ -80,7 +80,7 @@ export function writeBenchmarksMarkdown(report: RunReport): string {
   out.push("## The slowest ratio", "");
   if (slowest) {
     out.push(
-      `The furthest from its goal is **${slowest.section.id} ${slowest.goal.name}** at ${formatValue(slowest.goal.ratio, "×")} (goal ${slowest.goal.direction} ${slowest.goal.target}): ${met(slowest.goal) ? "met" : shortfall(slowest.goal)}. What limits it is in its section above (“What limits it”).`,
+      `The furthest from its goal is **${slowest.section.id} ${slowest.goal.name}** at ${goalValue(slowest.goal)} (goal ${slowest.goal.direction} ${slowest.goal.target}): ${met(slowest.goal) ? "met" : shortfall(slowest.goal)}. What limits it is in its section above (“What limits it”).`,
       "",
     );
   }
@@ -88,7 +88,7 @@ export function writeBenchmarksMarkdown(report: RunReport): string {
   if (missed.length === 0) out.push("None.", "");
   for (const { section, goal } of missed) {
     out.push(
-      `- ${section.id} ${goal.name}: ${formatValue(goal.ratio, "×")} vs ${goal.direction} ${goal.target} — ${shortfall(goal)}. See ${section.id} above for what would close it.`,
+      `- ${section.id} ${goal.name}: ${goalValue(goal)} vs ${goal.direction} ${goal.target} — ${shortfall(goal)}. See ${section.id} above for what would close it.`,
     );
   }
   out.push("");

@@ -48,9 +48,26 @@ export function shortfall(goal: Goal): string {
   if (met(goal)) return "met";
   const factor = goal.direction === "≥" ? goal.target / goal.ratio : goal.ratio / goal.target;
   const points = Math.abs(goal.target - goal.ratio);
-  return `missed by ${round(points, 2)} (${round((factor - 1) * 100, 0)}% away: needs ${round(factor, 2)}× ${
+  const percent = (factor - 1) * 100;
+  return `missed by ${visible(points, 2)} (${visible(percent, 0)}% away: needs ${visible(factor - 1, 2, 1)}× ${
     goal.direction === "≥" ? "more" : "less"
   })`;
+}
+
+/**
+ * A goal's measured value, with a third decimal where two would show a miss as the target itself
+ * (0.847 against ≥ 0.85).
+ */
+export function goalValue(goal: Goal): string {
+  const shown = formatValue(goal.ratio, "×");
+  return !met(goal) && shown === formatValue(goal.target, "×") ? goal.ratio.toFixed(3) : shown;
+}
+
+/** `value` (+ `offset`) rounded to `decimals`, or to as many more as it takes not to show 0 (up to 4). */
+function visible(value: number, decimals: number, offset = 0): number {
+  let places = decimals;
+  while (places < decimals + 3 && round(value, places) === 0) places++;
+  return round(value + offset, places);
 }
 
 export function formatValue(value: number, unit: string): string {
@@ -76,7 +93,7 @@ export function consoleTable(sections: readonly Section[]): string {
   for (const s of sections) {
     for (const g of s.goals) {
       lines.push(
-        `  ${met(g) ? "MET   " : "MISSED"} ${s.id} ${g.name}: ${formatValue(g.ratio, "×")} (goal ${g.direction} ${g.target}) ${met(g) ? "" : `— ${shortfall(g)}`}`,
+        `  ${met(g) ? "MET   " : "MISSED"} ${s.id} ${g.name}: ${goalValue(g)} (goal ${g.direction} ${g.target}) ${met(g) ? "" : `— ${shortfall(g)}`}`,
       );
     }
     for (const n of s.notRun) lines.push(`  NOT RUN ${s.id}: ${n}`);
@@ -103,7 +120,7 @@ export function markdownGoals(sections: readonly Section[]): string {
   for (const s of sections) {
     for (const g of s.goals) {
       out.push(
-        `| ${s.id} | ${cell(g.name)} | ${cell(g.formula)} | ${formatValue(g.ratio, "×")} | ${g.direction} ${g.target} | ${met(g) ? "met" : `**${shortfall(g)}**`} |`,
+        `| ${s.id} | ${cell(g.name)} | ${cell(g.formula)} | ${goalValue(g)} | ${g.direction} ${g.target} | ${met(g) ? "met" : `**${shortfall(g)}**`} |`,
       );
     }
     for (const n of s.notRun) out.push(`| ${s.id} | — | — | — | — | **not run**: ${cell(n)} |`);
