@@ -1,14 +1,6 @@
 // Renders BENCHMARKS.md from one run's sections.
 
-import {
-  type Goal,
-  goalValue,
-  markdownGoals,
-  markdownTable,
-  met,
-  type Section,
-  shortfall,
-} from "./harness/report.ts";
+import { type Goal, goalValue, markdownGoals, markdownTable, met, type Section, shortfall } from "./harness/report.ts";
 import type { MachineFacts } from "./main.ts";
 
 export interface RunReport {

@@ -197,10 +197,12 @@ export async function runP1(context: BenchContext): Promise<Section> {
   const bareTotal = cpuOf(bareCpu, "server") + cpuOf(bareCpu, "driver");
   const limits: string[] = [
     `CPU per call at c=32, from /proc during the measured rounds: Weft's server ${cpuOf(weftCpu, "server")} µs against the bare server's ${cpuOf(bareCpu, "server")} µs, Weft's client process ${cpuOf(weftCpu, "driver")} µs against the bare client's ${cpuOf(bareCpu, "driver")} µs (the load driver's own work is in both). Client and server share the 2 cores, so the two together set the throughput: ${bareTotal} ÷ ${weftTotal} µs = ${(bareTotal / weftTotal).toFixed(2)}, which is what the ratio measures. The difference is Weft's per-call work below, split about evenly between the two sides.`,
-    "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing. On the server, one object per call (the call gate, `mesh/src/server/call-gate.ts`, a grpc-js server interceptor that decides authorization when the headers arrive, so a denied call is never decoded), the W3C trace-context parse, a server span (the SDK is on, always-on sampling unless OTEL_TRACES_SAMPLER says otherwise, with a no-op exporter), AsyncLocalStorage for the incoming call and its trace context, the RED metric updates (plain counters and a duration histogram bound per method, handed to prom-client's registry when scraped). On the client: cockatiel's bulkhead (the breaker is only entered while it holds failures or is not closed), a client span with W3C header injection, deadline and header propagation and metrics. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio; with always-on sampling the spans (ids, attributes, the batch processor) are most of what is left.",
+    "Per-call work the bare pair does not do, all on the same event loop as the TLS and HTTP/2 framing. On the server, one object per call (the call gate, `mesh/src/server/call-gate.ts`, a grpc-js server interceptor that decides authorization when the headers arrive, so a denied call is never decoded), the W3C trace-context parse, a server span (the SDK is on, always-on sampling unless OTEL_TRACES_SAMPLER says otherwise, with a no-op exporter), AsyncLocalStorage for the incoming call and its trace context, the RED metric updates (plain counters and a duration histogram bound per method, handed to prom-client's registry when scraped). On the client: cockatiel's bulkhead (the breaker is only entered while it holds failures or is not closed), a client span with W3C header injection, deadline and header propagation and metrics. With a single connection and 2 cores, whichever of client or server saturates first sets the throughput, so per-call CPU translates almost directly into the ratio.",
     "Done so far: the verified principal cached per TLS connection; no per-call deadline timer when the caller sent a deadline; policy decisions cached per (caller, method); the interceptor chain replaced by the call gate; the AbortController, response trailers and request id made only when a handler asks; span names, options and attributes and the metric label sets bound once per method; OTEL_TRACES_SAMPLER honoured by the mesh before any span object exists (an unsampled call allocates none); generated codecs hand grpc-js the encoded bytes without a copy; the duration histogram bound per method (prom-client's children re-hash their labels on every observe), the breaker's closed path without wrapper promises, and the sampling of allow decisions keyed by the cached decision instead of a string per call. The profiles are from a separate round with `--cpu-prof`, so they do not disturb the figures.",
   ];
-  if (context.profile) limits.push(...(await profileWeft(dirs, dir, context.log)));
+  const profiled = context.profile ? await profileWeft(dirs, dir, context.log) : undefined;
+  limits.splice(1, 0, tailSentence(closed, open, openLoad, sampledRatio, profiled?.gcShares ?? []));
+  if (profiled) limits.push(...profiled.lines);
 
   return {
     id: "P1",
@@ -227,7 +229,38 @@ const profiledLoadMs = 5_000;
  * measured load; only the load's samples are summarized (start-up and module loading are not what
  * P1 measures).
  */
-async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => void): Promise<string[]> {
+/**
+ * What sets the p99, from the figures themselves: the tail at one call at a time (where queueing
+ * plays no part), the open model's p99 against its p50 for both variants, and V8's garbage
+ * collector in the Weft processes' profiles.
+ */
+function tailSentence(
+  closed: Series[],
+  open: Series[],
+  openLoad: string,
+  sampledRatio: number,
+  gcShares: readonly number[],
+): string {
+  const at = (list: Series[], variant: string, load: string) =>
+    summarize(list.find((s) => s.variant === variant && s.load === load)!);
+  const weft1 = at(closed, weftName, "c=1");
+  const bare1 = at(closed, bareName, "c=1");
+  const weftOpen = at(open, weftName, openLoad);
+  const of32 = (variant: string) => closed.find((s) => s.variant === variant && s.load === "c=32")!.throughputs;
+  const tracedRatio = pairedRatio(of32(weftName), of32(bareName));
+  const bareOpen = at(open, bareName, openLoad);
+  const gc =
+    gcShares.length > 0
+      ? ` V8's garbage collector is ${gcShares.map((share) => `${(share * 100).toFixed(0)}%`).join(" and ")} of the Weft server's and client's CPU in the profiles below: every traced call leaves span objects in the batch span processor's queue until it exports (512 at a time), so many of them outlive the young generation and are left to the slower old-generation collections.`
+      : "";
+  return `The p99 is set by pauses, not by per-call work. One call at a time, where nothing queues, Weft's p50 is ${weft1.p50.toFixed(2)} ms against bare's ${bare1.p50.toFixed(2)} ms, and its p99 ${weft1.p99.toFixed(2)} against ${bare1.p99.toFixed(2)} ms. In the open model at ${openLoad.slice(5)} both variants' p99 are many times their p50 (Weft ${weftOpen.p99.toFixed(1)} ms against p50 ${weftOpen.p50.toFixed(2)}, bare ${bareOpen.p99.toFixed(1)} against ${bareOpen.p50.toFixed(2)}): a stall of either process on the shared cores queues every call behind it, so the ratio of two such tails swings from run to run.${gc} With 1% of traces sampled the c=32 throughput ratio is ${sampledRatio.toFixed(2)} (every call traced: ${tracedRatio.toFixed(2)}): the spans are part of the per-call cost, not most of it.`;
+}
+
+async function profileWeft(
+  dirs: MeshDirs,
+  dir: string,
+  log: (line: string) => void,
+): Promise<{ lines: string[]; gcShares: number[] }> {
   const serverProf = join(dir, "prof-server");
   const clientProf = join(dir, "prof-client");
   const server = await startServer("p1-weft-server-prof", { kind: "start-weft", ...dirs }, serverProf);
@@ -241,15 +274,18 @@ async function profileWeft(dirs: MeshDirs, dir: string, log: (line: string) => v
   await drivers.close();
   await server.child.close();
   const out: string[] = [];
+  const gcShares: number[] = [];
   for (const [title, folder] of [
     ["P1 Weft server process at c=32", serverProf],
     ["P1 Weft client process at c=32", clientProf],
   ] as const) {
     const file = profilesIn(folder)[0];
     if (file === undefined) continue;
-    const lines = profileMarkdown(title, summarizeProfile(lastSamples(file, profiledLoadMs)));
+    const summary = summarizeProfile(lastSamples(file, profiledLoadMs));
+    gcShares.push(summary.areas.find((a) => a.area === "V8 garbage collector")?.share ?? 0);
+    const lines = profileMarkdown(title, summary);
     for (const line of lines) if (line !== "") log(`  ${line}`);
     out.push(...lines);
   }
-  return out;
+  return { lines: out, gcShares };
 }
