@@ -20,7 +20,8 @@ const scopes = new WeakMap<object, Scope>();
 /**
  * Runs `hook` after the transaction `tx` (or the outermost one it is a savepoint of) commits;
  * returns false, registering nothing, when `tx` belongs to a database without commit hooks. A hook
- * must not throw: it runs after the caller's work succeeded, before the caller hears of it.
+ * runs after the caller's work succeeded, before the caller hears of it: one that throws is
+ * reported as a process warning, and neither the other hooks nor the caller's result are lost.
  */
 export function afterCommit(tx: object, hook: () => void): boolean {
   const scope = scopes.get(tx);
@@ -44,10 +45,21 @@ export function installCommitHooks<Db extends object>(db: Db): Db {
       enterScope(tx, { db, hooks });
       return run(tx);
     }, config);
-    for (const hook of hooks) hook();
+    runHooks(hooks);
     return result;
   };
   return db;
+}
+
+function runHooks(hooks: ReadonlyArray<() => void>): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch (error) {
+      // The transaction committed: its caller must hear of that, not of a hook's failure.
+      process.emitWarning(error instanceof Error ? error : String(error), { code: "WEFT_COMMIT_HOOK_FAILED" });
+    }
+  }
 }
 
 /** Marks `tx` as in `scope`, and its savepoints as in scopes that hand their hooks up on release. */

@@ -52,6 +52,28 @@ describe("commit hooks", () => {
     expect(await seenByHook).toHaveLength(1);
   });
 
+  it("a hook that throws is reported as a warning; the others run and the caller gets its result", async () => {
+    const ran: string[] = [];
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const result = await opened.db.transaction(async (tx) => {
+        afterCommit(tx, () => {
+          throw new Error("hook broke");
+        });
+        afterCommit(tx, () => ran.push("after the broken one"));
+        return "committed";
+      });
+      expect(result).toBe("committed");
+      expect(ran).toEqual(["after the broken one"]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toContain("hook broke");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("never run for a transaction that rolled back or failed to commit", async () => {
     const ran: string[] = [];
     await expect(
