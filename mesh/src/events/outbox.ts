@@ -39,9 +39,11 @@ export async function recordEvent<Schema extends Record<string, unknown>, Desc e
     await tx.insert(outbox).values(row);
     return id;
   }
+  // The row and the published envelope carry the same time, also if a relay republishes the row.
   const createdAt = new Date();
   await tx.insert(outbox).values({
     ...row,
+    createdAt,
     // Relays leave the row to this process until then (and the outbox's trigger wakes none of them).
     relayAfter: sql`clock_timestamp() + ${`${publisher.handOverMs} milliseconds`}::interval`,
   });

@@ -116,6 +116,7 @@ export class OutboxRelay<Schema extends Record<string, unknown>> {
     // What an earlier run of this service committed but died before publishing is handed over to
     // the relays at most a hand-over time after it died, and no notification says so: look then.
     this.handOverRound = setTimeout(() => this.wakeup.wake(), this.onCommit.handOverMs + 1_000);
+    this.handOverRound.unref();
   }
 
   /**

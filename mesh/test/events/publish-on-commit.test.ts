@@ -31,6 +31,8 @@ let bus: EventBus;
 let relay: OutboxRelay<typeof schema>;
 let roundsRelay: OutboxRelay<typeof schema>;
 let consumer: RunningConsumer;
+/** The CloudEvents time each thing's event arrived with. */
+const seenTimes = new Map<string, string>();
 
 beforeAll(async () => {
   database = await createTestDatabase("publish_on_commit");
@@ -53,6 +55,7 @@ beforeAll(async () => {
     async handle(tx, event) {
       const named = event.message as ThingNamed;
       if (!named.thingId.startsWith(run)) return;
+      seenTimes.set(named.thingId, event.time.toISOString());
       await schema.sight(tx, named.thingId);
     },
   });
@@ -87,6 +90,8 @@ describe("publishing on commit", () => {
     await expect.poll(() => sightingsOf(thing), { timeout: 10_000 }).toBe(1);
     const row = await rowOf(thing);
     expect(row?.relayAfter).toBeInstanceOf(Date);
+    // What consumers were told (ce-time) is the row's own time, as a republish would tell it.
+    expect(seenTimes.get(thing)).toBe(row?.createdAt.toISOString());
     // Marked with the others of its second.
     await expect.poll(async () => (await rowOf(thing))?.publishedAt, { timeout: 5_000 }).toBeInstanceOf(Date);
   });
